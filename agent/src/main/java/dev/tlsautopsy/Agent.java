@@ -1,0 +1,84 @@
+package dev.tlsautopsy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+
+/**
+ * Entry point for {@code -javaagent} and attach. It must not touch the bootstrap classes before
+ * they are on the boot class path, so it only parses options, appends them, and hands over.
+ */
+public final class Agent {
+
+    private static final String[] BOOTSTRAP_CLASSES = {"dev/tlsautopsy/bootstrap/Sink", "dev/tlsautopsy/bootstrap/Hooks"};
+    private static volatile String active;
+
+    private Agent() {
+    }
+
+    public static void premain(String args, Instrumentation inst) {
+        agentmain(args, inst);
+    }
+
+    public static synchronized void agentmain(String args, Instrumentation inst) {
+        try {
+            Options options;
+            try {
+                options = Options.parse(args, System.getProperties());
+            } catch (Options.Invalid e) {
+                System.err.println("tls-autopsy: " + e.getMessage() + "; the agent is not installed");
+                return;
+            }
+            if (active != null) {
+                System.err.println("tls-autopsy: already active (" + active + "); nothing changed");
+                return;
+            }
+            // Byte Buddy's own switches; the shaded copy reads them under its relocated names
+            System.setProperty("net.bytebuddy.safe", "true");
+            appendBootstrap(inst);
+            String line = dev.tlsautopsy.instrument.Installer.install(options, inst, version());
+            active = line;
+            System.err.println(line);
+        } catch (Throwable t) {
+            System.err.println("tls-autopsy: not installed: " + t);
+        }
+    }
+
+    static String version() {
+        try (InputStream in = Agent.class.getResourceAsStream("/tls-autopsy-version.properties")) {
+            Properties p = new Properties();
+            if (in != null) {
+                p.load(in);
+            }
+            return p.getProperty("version", "0.0.0");
+        } catch (IOException e) {
+            return "0.0.0";
+        }
+    }
+
+    /** Copies the bootstrap classes into a temporary jar and appends it to the boot class path. */
+    private static void appendBootstrap(Instrumentation inst) throws IOException {
+        Path jar = Files.createTempFile("tls-autopsy-bootstrap-", ".jar");
+        jar.toFile().deleteOnExit();
+        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out)) {
+            for (String name : BOOTSTRAP_CLASSES) {
+                try (InputStream in = Agent.class.getResourceAsStream("/" + name + ".class")) {
+                    if (in == null) {
+                        throw new IOException("missing " + name + ".class in the agent jar");
+                    }
+                    j.putNextEntry(new JarEntry(name + ".class"));
+                    in.transferTo(j);
+                    j.closeEntry();
+                }
+            }
+        }
+        inst.appendToBootstrapClassLoaderSearch(new JarFile(jar.toFile()));
+    }
+}

@@ -1,0 +1,45 @@
+package dev.tlsautopsy.bootstrap;
+
+import java.nio.ByteBuffer;
+
+/**
+ * What the hooks report. Implemented in the agent's own class loader; this interface lives on the
+ * boot class path so that advice inlined into {@code java.base} can reach it. Only exported types
+ * appear in the signatures.
+ */
+public interface Sink {
+
+    // ---- JSSE funnels (TransportContext, records, alerts) ----
+
+    void handshakeStarting(Object transport);
+
+    void handshakeFinished(Object transport, Object session);
+
+    Object enterAlertScope(Object transport);
+
+    void exitAlertScope(Object previous);
+
+    void alertEncoded(int level, int description, boolean dropped, Throwable thrown);
+
+    void alertReceived(Object transportContext, ByteBuffer message);
+
+    void fatal(Object transport, Object alert, Throwable cause, boolean receivedFatalAlert, boolean alreadyClosed);
+
+    void fatalDone(Object transport);
+
+    void recordEof(boolean midRecord);
+
+    void peerEof(Object transport);
+
+    // ---- application-facing calls: enter returns the connection's evidence (or null) ----
+
+    Object callEnter(Object transport, int call);
+
+    void callExit(Object evidence, int call, long result, Throwable thrown);
+
+    void engineResult(Object transport, Object evidence, int call, Object result, ByteBuffer[] sources, int offset, int length, Throwable thrown);
+
+    // ---- transport below an SSLEngine ----
+
+    void channelFailed(Throwable thrown);
+}

@@ -1,0 +1,47 @@
+package dev.tlsautopsy.cli;
+
+import java.io.PrintStream;
+
+/** {@code java -jar tls-autopsy-agent.jar COMMAND}. Exit status: 0 done, 2 usage error, 1 failure. */
+public final class Cli {
+
+    static final String USAGE = String.join("\n",
+            "usage: java -jar tls-autopsy-agent.jar COMMAND",
+            "  list                     the JVMs this user can attach to",
+            "  attach PID [OPTIONS]     load the agent into a running JVM",
+            "  summarize FILE... [--json]  merge .jfr recordings and JSON summaries",
+            "  watch PID                a live table of endings in a running JVM",
+            "  --help                   this text",
+            "As an agent: -javaagent:tls-autopsy-agent.jar[=summary=PATH,interval=60,log=off|unclean|all,",
+            "  recording=PATH.jfr,instrument=jsse,engine,netty,redact=false,maxPeers=100,recent=100]");
+
+    private Cli() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.println("tls-autopsy: no command given; try --help");
+            return 2;
+        }
+        switch (args[0]) {
+            case "--help":
+            case "-h":
+            case "help":
+                out.println(USAGE);
+                return 0;
+            case "list":
+            case "attach":
+            case "summarize":
+            case "watch":
+                err.println("tls-autopsy: '" + args[0] + "' is not available in this build yet");
+                return 1;
+            default:
+                err.println("tls-autopsy: unknown command '" + args[0] + "'; try --help");
+                return 2;
+        }
+    }
+}

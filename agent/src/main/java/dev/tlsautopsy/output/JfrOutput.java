@@ -1,0 +1,76 @@
+package dev.tlsautopsy.output;
+
+import dev.tlsautopsy.classify.Ending;
+import dev.tlsautopsy.classify.Outcome;
+import java.util.function.LongSupplier;
+import jdk.jfr.FlightRecorder;
+
+/** Commits the JFR events. The event classes stay in the agent's loader (see notes on JDK 25). */
+final class JfrOutput {
+
+    private volatile boolean enabledProbe = true;
+
+    Object started() {
+        if (!enabledProbe) {
+            return null;
+        }
+        ConnectionEndEvent e = new ConnectionEndEvent();
+        if (!e.isEnabled()) {
+            return null;
+        }
+        e.begin();
+        return e;
+    }
+
+    void ended(Ending r, Object token) {
+        ConnectionEndEvent e = token instanceof ConnectionEndEvent ? (ConnectionEndEvent) token : new ConnectionEndEvent();
+        if (!e.isEnabled()) {
+            return;
+        }
+        e.connectionId = r.connectionId();
+        e.outcome = r.outcome().name();
+        e.initiator = r.initiator().name();
+        e.handshakeCompleted = r.handshakeCompleted();
+        e.closeNotifySent = r.closeNotifySent();
+        e.closeNotifyReceived = r.closeNotifyReceived();
+        e.alert = r.alert();
+        e.alertDirection = r.alertDirection();
+        e.appSaw = r.appSaw();
+        e.exception = r.exception();
+        e.api = r.api();
+        e.implementation = r.implementation();
+        e.role = r.role();
+        e.peerHost = r.peerHost();
+        e.peerPort = r.peerPort();
+        e.localPort = r.localPort();
+        e.protocol = r.protocol();
+        e.cipherSuite = r.cipherSuite();
+        e.bytesIn = r.bytesIn();
+        e.bytesOut = r.bytesOut();
+        e.durationMillis = r.durationMillis();
+        e.commit();
+    }
+
+    /** Registers the periodic statistics event; costs JFR's initialisation, so it runs off the start-up path. */
+    void registerStatistics(Stats stats, LongSupplier open) {
+        FlightRecorder.addPeriodicEvent(EndingStatisticsEvent.class, () -> {
+            EndingStatisticsEvent e = new EndingStatisticsEvent();
+            if (!e.isEnabled()) {
+                return;
+            }
+            e.connections = stats.connections();
+            e.open = open.getAsLong();
+            e.clean = stats.count(Outcome.CLEAN);
+            e.truncated = stats.count(Outcome.TRUNCATED);
+            e.shortRead = stats.count(Outcome.SHORT_READ);
+            e.badRecordMac = stats.count(Outcome.BAD_RECORD_MAC);
+            e.reset = stats.count(Outcome.RESET);
+            e.fatalAlert = stats.count(Outcome.FATAL_ALERT);
+            e.localAbort = stats.count(Outcome.LOCAL_ABORT);
+            e.timeout = stats.count(Outcome.TIMEOUT);
+            e.abandoned = stats.count(Outcome.ABANDONED);
+            e.error = stats.count(Outcome.ERROR);
+            e.commit();
+        });
+    }
+}

@@ -1,0 +1,161 @@
+package dev.tlsautopsy.output;
+
+import dev.tlsautopsy.Options;
+import dev.tlsautopsy.classify.Ending;
+import dev.tlsautopsy.track.Tracker;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+
+/** Fans every ending out to the outputs the options ask for: counts, JFR, JMX, log, summary file. */
+public final class Outputs implements Tracker.Publisher {
+
+    public static final String JFC = "tls-autopsy.jfc";
+
+    private final Options options;
+    private final Stats stats;
+    private final JfrOutput jfr = new JfrOutput();
+    private final SummaryWriter summary;
+    private final String agentVersion;
+    private volatile Endings mbean;
+    private volatile LongSupplier open = () -> 0;
+    private Recording recording;
+
+    public Outputs(Options options, String agentVersion) {
+        this.options = options;
+        this.agentVersion = agentVersion;
+        this.stats = new Stats(options.maxPeers, options.recent);
+        this.summary = "off".equals(options.summary) ? null
+                : new SummaryWriter(summaryPath(options.summary), stats, () -> open.getAsLong(), agentVersion);
+    }
+
+    /** The summary's path, or null when it is off. */
+    public Path summaryPath() {
+        return summary == null ? null : summary.path();
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    static Path summaryPath(String option) {
+        if (option != null) {
+            return Paths.get(option).toAbsolutePath();
+        }
+        String name = "tls-autopsy-" + ProcessHandle.current().pid() + ".json";
+        Path cwd = Paths.get("").toAbsolutePath();
+        return Files.isWritable(cwd) ? cwd.resolve(name) : Paths.get(System.getProperty("java.io.tmpdir"), name);
+    }
+
+    /** Starts the JFR recording at once (events from the first connection on); the rest off the start-up path. */
+    public void start(LongSupplier openConnections) {
+        this.open = openConnections;
+        if (options.recording != null) {
+            startRecording(Paths.get(options.recording).toAbsolutePath());
+        }
+        Thread init = new Thread(() -> {
+            Endings m = new Endings(stats, openConnections);
+            if (m.register()) {
+                mbean = m;
+            }
+            try {
+                jfr.registerStatistics(stats, openConnections);
+            } catch (Throwable t) {
+                System.err.println("tls-autopsy: JFR statistics event not registered: " + t);
+            }
+            if (summary != null && options.interval > 0) {
+                ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "tls-autopsy-summary");
+                    t.setDaemon(true);
+                    return t;
+                });
+                s.scheduleWithFixedDelay(() -> summary.write(false), options.interval, options.interval,
+                        TimeUnit.SECONDS);
+            }
+        }, "tls-autopsy-init");
+        init.setDaemon(true);
+        init.start();
+    }
+
+    private void startRecording(Path destination) {
+        try (InputStream in = Outputs.class.getResourceAsStream("/" + JFC)) {
+            Recording r = new Recording(Configuration.create(new InputStreamReader(in, StandardCharsets.UTF_8)));
+            r.setName("tls-autopsy");
+            r.setToDisk(true);
+            r.setDumpOnExit(true);
+            r.setDestination(destination);
+            r.start();
+            recording = r;
+        } catch (Exception e) {
+            System.err.println("tls-autopsy: cannot start the JFR recording " + destination + ": " + e);
+        }
+    }
+
+    @Override
+    public Object started() {
+        return jfr.started();
+    }
+
+    @Override
+    public void ended(Ending ending, Object startedToken) {
+        Ending e = options.redact ? redacted(ending) : ending;
+        stats.add(e);
+        jfr.ended(e, startedToken);
+        Endings m = mbean;
+        if (m != null) {
+            m.publish(e);
+        }
+        if ("all".equals(options.log) || ("unclean".equals(options.log) && !e.outcome().clean())) {
+            System.err.println(LogLine.format(e));
+        }
+    }
+
+    /** At JVM exit, after the tracker has flushed: the final summary, then the recording. */
+    public void shutdown() {
+        if (summary != null) {
+            summary.write(true);
+        }
+        Recording r = recording;
+        if (r != null) {
+            try {
+                r.stop();
+            } catch (Exception ignored) {
+                // JFR's own shutdown hook may have stopped and written it already
+            }
+        }
+    }
+
+    static Ending redacted(Ending e) {
+        return new Ending(e.connectionId(), e.outcome(), e.initiator(), e.handshakeCompleted(), e.closeNotifySent(),
+                e.closeNotifyReceived(), e.alert(), e.alertDirection(), e.appSaw(), e.exception(), e.api(),
+                e.implementation(), e.role(), redactHost(e.peerHost()), e.peerPort(), e.localPort(), e.protocol(),
+                e.cipherSuite(), e.bytesIn(), e.bytesOut(), e.durationMillis());
+    }
+
+    /** A stable short hash of a host name: the same host always maps to the same token. */
+    public static String redactHost(String host) {
+        if (host == null || host.isEmpty()) {
+            return "";
+        }
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(host.getBytes(StandardCharsets.UTF_8));
+            StringBuilder b = new StringBuilder("host-");
+            for (int i = 0; i < 4; i++) {
+                b.append(String.format("%02x", d[i]));
+            }
+            return b.toString();
+        } catch (Exception e) {
+            return "host-redacted";
+        }
+    }
+}

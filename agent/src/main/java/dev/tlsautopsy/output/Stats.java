@@ -1,0 +1,132 @@
+package dev.tlsautopsy.output;
+
+import dev.tlsautopsy.classify.Ending;
+import dev.tlsautopsy.classify.Outcome;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Running counts of every ending, bounded in memory whatever the connection count. */
+public final class Stats {
+
+    public static final String[] APIS = {"SSLSocket", "SSLEngine", "Netty"};
+    private static final int N = Outcome.all().length;
+
+    /** One peer's counts. */
+    public static final class PeerCounts {
+        final String peer;
+        long connections;
+        long unclean;
+        final long[] outcomes = new long[N];
+        long lastSeen;
+
+        PeerCounts(String peer) {
+            this.peer = peer;
+        }
+    }
+
+    /** A consistent copy, taken under the lock, for writers. */
+    public static final class Snapshot {
+        public long connections;
+        public long[] outcomes = new long[N];
+        public long[] handshakeOutcomes = new long[N];
+        public Map<String, long[]> byApi = new LinkedHashMap<>();
+        public List<PeerCounts> byPeer = new ArrayList<>();
+        public List<Ending> recent = new ArrayList<>();
+    }
+
+    private final int maxPeers;
+    private final int recentLimit;
+    private long connections;
+    private long tick;
+    private final long[] outcomes = new long[N];
+    private final long[] handshakeOutcomes = new long[N];
+    private final Map<String, long[]> byApi = new LinkedHashMap<>();
+    private final Map<String, PeerCounts> byPeer = new HashMap<>();
+    private final ArrayDeque<Ending> recent = new ArrayDeque<>();
+
+    public Stats(int maxPeers, int recentLimit) {
+        this.maxPeers = maxPeers;
+        this.recentLimit = recentLimit;
+        for (String api : APIS) {
+            byApi.put(api, new long[N]);
+        }
+    }
+
+    public synchronized void add(Ending e) {
+        int o = e.outcome().ordinal();
+        connections++;
+        tick++;
+        (e.handshakeCompleted() ? outcomes : handshakeOutcomes)[o]++;
+        byApi.computeIfAbsent(e.api().isEmpty() ? "SSLEngine" : e.api(), k -> new long[N])[o]++;
+        if (maxPeers > 0) {
+            PeerCounts p = byPeer.get(e.peerKey());
+            if (p == null) {
+                // keep at most 4 x maxPeers candidates so that the report's top maxPeers stay right
+                if (byPeer.size() >= maxPeers * 4) {
+                    evictOnePeer();
+                }
+                p = new PeerCounts(e.peerKey());
+                byPeer.put(p.peer, p);
+            }
+            p.connections++;
+            p.outcomes[o]++;
+            if (!e.outcome().clean()) {
+                p.unclean++;
+            }
+            p.lastSeen = tick;
+        }
+        if (!e.outcome().clean() && recentLimit > 0) {
+            if (recent.size() >= recentLimit) {
+                recent.removeFirst();
+            }
+            recent.addLast(e);
+        }
+    }
+
+    private void evictOnePeer() {
+        PeerCounts victim = null;
+        for (PeerCounts p : byPeer.values()) {
+            if (victim == null || p.unclean < victim.unclean
+                    || (p.unclean == victim.unclean && p.lastSeen < victim.lastSeen)) {
+                victim = p;
+            }
+        }
+        if (victim != null) {
+            byPeer.remove(victim.peer);
+        }
+    }
+
+    public synchronized long connections() {
+        return connections;
+    }
+
+    /** Count of an outcome over all connections, whether or not their handshake completed. */
+    public synchronized long count(Outcome o) {
+        return outcomes[o.ordinal()] + handshakeOutcomes[o.ordinal()];
+    }
+
+    public synchronized Snapshot snapshot() {
+        Snapshot s = new Snapshot();
+        s.connections = connections;
+        s.outcomes = outcomes.clone();
+        s.handshakeOutcomes = handshakeOutcomes.clone();
+        byApi.forEach((k, v) -> s.byApi.put(k, v.clone()));
+        List<PeerCounts> peers = new ArrayList<>(byPeer.values());
+        peers.sort(Comparator.<PeerCounts>comparingLong(p -> -p.unclean)
+                .thenComparingLong(p -> -p.connections).thenComparing(p -> p.peer));
+        for (PeerCounts p : peers.subList(0, Math.min(maxPeers, peers.size()))) {
+            PeerCounts c = new PeerCounts(p.peer);
+            c.connections = p.connections;
+            c.unclean = p.unclean;
+            System.arraycopy(p.outcomes, 0, c.outcomes, 0, N);
+            s.byPeer.add(c);
+        }
+        s.recent.addAll(recent);
+        return s;
+    }
+}

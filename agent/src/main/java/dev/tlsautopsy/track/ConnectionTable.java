@@ -1,0 +1,144 @@
+package dev.tlsautopsy.track;
+
+import java.lang.ref.PhantomReference;
+import java.lang.ref.ReferenceQueue;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Evidence keyed by the identity of a TLS object (an SSLSocket, an SSLEngine), held by phantom
+ * references: the table never keeps a connection alive, lookups never allocate, and a connection
+ * stays findable until it is really unreachable (so the JDK 17 Finalizer's {@code close()} still
+ * finds it). Entries whose object was collected are handed to the reaper.
+ */
+final class ConnectionTable {
+
+    static final class Node extends PhantomReference<Object> {
+        final int hash;
+        final Evidence evidence;
+        Node next;
+
+        Node(Object key, int hash, Evidence evidence, ReferenceQueue<Object> queue) {
+            super(key, queue);
+            this.hash = hash;
+            this.evidence = evidence;
+        }
+    }
+
+    private static final class Stripe {
+        Node[] buckets = new Node[16];
+        int size;
+    }
+
+    private static final int STRIPES = 64;
+    private final Stripe[] stripes = new Stripe[STRIPES];
+    private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
+
+    ConnectionTable() {
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new Stripe();
+        }
+    }
+
+    private static int spread(int h) {
+        return h ^ (h >>> 16);
+    }
+
+    Evidence get(Object key) {
+        int h = spread(System.identityHashCode(key));
+        Stripe s = stripes[h & (STRIPES - 1)];
+        synchronized (s) {
+            Node[] b = s.buckets;
+            for (Node n = b[(h >>> 6) & (b.length - 1)]; n != null; n = n.next) {
+                if (n.hash == h && n.refersTo(key)) {
+                    return n.evidence;
+                }
+            }
+            return null;
+        }
+    }
+
+    Evidence getOrCreate(Object key, Function<Object, Evidence> factory) {
+        int h = spread(System.identityHashCode(key));
+        Stripe s = stripes[h & (STRIPES - 1)];
+        synchronized (s) {
+            Node[] b = s.buckets;
+            int i = (h >>> 6) & (b.length - 1);
+            for (Node n = b[i]; n != null; n = n.next) {
+                if (n.hash == h && n.refersTo(key)) {
+                    return n.evidence;
+                }
+            }
+            Evidence e = factory.apply(key);
+            Node node = new Node(key, h, e, queue);
+            node.next = b[i];
+            b[i] = node;
+            if (++s.size > b.length * 2) {
+                resize(s);
+            }
+            return e;
+        }
+    }
+
+    private static void resize(Stripe s) {
+        Node[] old = s.buckets;
+        Node[] b = new Node[old.length * 2];
+        for (Node head : old) {
+            for (Node n = head; n != null; ) {
+                Node next = n.next;
+                int i = (n.hash >>> 6) & (b.length - 1);
+                n.next = b[i];
+                b[i] = n;
+                n = next;
+            }
+        }
+        s.buckets = b;
+    }
+
+    /** Blocks until a connection object has been collected; returns its evidence after unlinking it. */
+    Evidence awaitCollected() throws InterruptedException {
+        Node node = (Node) queue.remove();
+        unlink(node);
+        return node.evidence;
+    }
+
+    private void unlink(Node node) {
+        Stripe s = stripes[node.hash & (STRIPES - 1)];
+        synchronized (s) {
+            Node[] b = s.buckets;
+            int i = (node.hash >>> 6) & (b.length - 1);
+            Node prev = null;
+            for (Node n = b[i]; n != null; prev = n, n = n.next) {
+                if (n == node) {
+                    if (prev == null) {
+                        b[i] = n.next;
+                    } else {
+                        prev.next = n.next;
+                    }
+                    s.size--;
+                    return;
+                }
+            }
+        }
+    }
+
+    void forEach(Consumer<Evidence> action) {
+        for (Stripe s : stripes) {
+            Evidence[] snapshot;
+            synchronized (s) {
+                snapshot = new Evidence[s.size];
+                int k = 0;
+                for (Node head : s.buckets) {
+                    for (Node n = head; n != null && k < snapshot.length; n = n.next) {
+                        snapshot[k++] = n.evidence;
+                    }
+                }
+            }
+            for (Evidence e : snapshot) {
+                if (e != null) {
+                    action.accept(e);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.tlsautopsy.track;
+
+import dev.tlsautopsy.classify.Verdict;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+
+/**
+ * What has been seen of one connection. Flags are written by the hooks; the verdict is set once,
+ * under the evidence's monitor, by the first decisive event.
+ */
+final class Evidence {
+
+    private static final AtomicIntegerFieldUpdater<Evidence> CALLS =
+            AtomicIntegerFieldUpdater.newUpdater(Evidence.class, "activeCalls");
+
+    final long id;
+    final String api;
+    final String implementation;
+    final long startNanos = System.nanoTime();
+
+    volatile int activeCalls;
+    volatile boolean started;
+
+    String role = "";
+    String peerHost = "";
+    int peerPort = -1;
+    int localPort = -1;
+    String protocol = "";
+    String cipherSuite = "";
+
+    volatile boolean handshakeCompleted;
+    volatile boolean closeNotifySent;
+    volatile boolean closeNotifyReceived;
+    volatile boolean closeNotifyQueued;
+    volatile boolean localClosing;
+    volatile boolean readTimedOut;
+    volatile int partialRecordBytes;
+    long bytesIn;
+    long bytesOut;
+
+    String pendingFatalAlert;
+
+    Verdict verdict;
+    long endNanos;
+    String appSaw;
+    String exception;
+    boolean emitted;
+
+    /** The JFR event begun at the connection's start, when the event was enabled then. */
+    Object jfrEvent;
+
+    Evidence(long id, String api, String implementation) {
+        this.id = id;
+        this.api = api;
+        this.implementation = implementation;
+    }
+
+    void enterCall() {
+        CALLS.incrementAndGet(this);
+    }
+
+    void exitCall() {
+        CALLS.decrementAndGet(this);
+    }
+}

@@ -1,0 +1,516 @@
+package dev.tlsautopsy.track;
+
+import dev.tlsautopsy.bootstrap.Hooks;
+import dev.tlsautopsy.bootstrap.Sink;
+import dev.tlsautopsy.classify.AlertNames;
+import dev.tlsautopsy.classify.Classifier;
+import dev.tlsautopsy.classify.Ending;
+import dev.tlsautopsy.classify.TransportFailure;
+import dev.tlsautopsy.classify.Verdict;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSession;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * Turns hook reports into per-connection evidence, lets the first decisive event set the verdict,
+ * and emits exactly one {@link Ending} per started connection: at the exit of the application call
+ * that observed the decisive event (so the record knows what the application saw), at once when no
+ * application call is active, when the connection is garbage-collected, or at JVM exit.
+ */
+public final class Tracker implements Sink {
+
+    /** Where finished records go. */
+    public interface Publisher {
+        /** Called once per started connection; may return an object to keep until its ending (a JFR event). */
+        Object started();
+
+        void ended(Ending ending, Object startedToken);
+    }
+
+    private static final long CHANNEL_FAILURE_TTL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    /** Per-thread hand-over between hooks that run inside one another on the same thread. */
+    private static final class ThreadState {
+        Object alertScope;
+        int recordEof;              // 0 none, 1 at a record boundary, 2 inside a record
+        Throwable channelFailure;
+        long channelFailureNanos;
+    }
+
+    private final ConnectionTable table = new ConnectionTable();
+    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
+    private final AtomicLong ids = new AtomicLong();
+    private final AtomicLong startedCount = new AtomicLong();
+    private final AtomicLong endedCount = new AtomicLong();
+    private final JsseAccess jsse;
+    private final Publisher publisher;
+
+    public Tracker(java.lang.instrument.Instrumentation inst, Publisher publisher) {
+        this.jsse = inst == null ? null : JsseAccess.open(inst);
+        this.publisher = publisher;
+        Thread reaper = new Thread(this::reap, "tls-autopsy-reaper");
+        reaper.setDaemon(true);
+        reaper.start();
+    }
+
+    /** Connections that started and have not ended yet. */
+    public long open() {
+        return startedCount.get() - endedCount.get();
+    }
+
+    // ---------------------------------------------------------------- evidence
+
+    private Evidence evidence(Object transport, boolean create) {
+        if (transport == null) {
+            return null;
+        }
+        return create ? table.getOrCreate(transport, this::newEvidence) : table.get(transport);
+    }
+
+    private Evidence newEvidence(Object transport) {
+        String api = transport instanceof SSLSocket ? "SSLSocket" : transport instanceof SSLEngine ? "SSLEngine" : "";
+        return new Evidence(ids.incrementAndGet(), api, transport.getClass().getName());
+    }
+
+    private void markStarted(Evidence ev, Object transport) {
+        if (ev.started) {
+            return;
+        }
+        synchronized (ev) {
+            if (ev.started) {
+                return;
+            }
+            ev.started = true;
+        }
+        startedCount.incrementAndGet();
+        ev.jfrEvent = publisher.started();
+        describe(ev, transport);
+    }
+
+    private void describe(Evidence ev, Object transport) {
+        if (transport == null) {
+            return;
+        }
+        if (jsse != null && ev.role.isEmpty()) {
+            ev.role = jsse.role(transport);
+        }
+        if (transport instanceof SSLSocket) {
+            SSLSocket s = (SSLSocket) transport;
+            SocketAddress remote = s.getRemoteSocketAddress();
+            if (remote instanceof InetSocketAddress) {
+                InetSocketAddress r = (InetSocketAddress) remote;
+                ev.peerHost = r.getHostString();
+                ev.peerPort = r.getPort();
+            }
+            ev.localPort = s.getLocalPort();
+        } else if (transport instanceof SSLEngine) {
+            SSLEngine e = (SSLEngine) transport;
+            String host = e.getPeerHost();
+            ev.peerHost = host == null ? "" : host;
+            ev.peerPort = e.getPeerPort();
+        }
+    }
+
+    // ---------------------------------------------------------------- deciding and emitting
+
+    private void decide(Evidence ev, Verdict v) {
+        if (v == null || ev == null || !ev.started) {
+            return;
+        }
+        synchronized (ev) {
+            if (ev.verdict != null || ev.emitted) {
+                return;
+            }
+            ev.verdict = v;
+            ev.endNanos = System.nanoTime();
+        }
+        if (ev.activeCalls == 0) {
+            emit(ev);
+        }
+    }
+
+    private void emit(Evidence ev) {
+        Ending ending;
+        synchronized (ev) {
+            if (ev.emitted || ev.verdict == null || !ev.started) {
+                return;
+            }
+            ev.emitted = true;
+            Verdict v = ev.verdict;
+            ending = new Ending(ev.id, v.outcome(), v.initiator(), ev.handshakeCompleted, ev.closeNotifySent,
+                    ev.closeNotifyReceived, v.alert(), v.alertDirection(),
+                    ev.appSaw == null ? Ending.SAW_NOTHING : ev.appSaw, ev.exception == null ? "" : ev.exception,
+                    ev.api, ev.implementation, ev.role, ev.peerHost, ev.peerPort, ev.localPort, ev.protocol,
+                    ev.cipherSuite, ev.bytesIn, ev.bytesOut,
+                    TimeUnit.NANOSECONDS.toMillis(ev.endNanos - ev.startNanos));
+        }
+        endedCount.incrementAndGet();
+        Object token = ev.jfrEvent;
+        ev.jfrEvent = null;
+        publisher.ended(ending, token);
+    }
+
+    private static void saw(Evidence ev, String what, Throwable thrown) {
+        synchronized (ev) {
+            if (ev.appSaw == null && ev.verdict != null) {
+                ev.appSaw = what;
+                if (thrown != null) {
+                    ev.exception = describe(thrown);
+                }
+            }
+        }
+    }
+
+    static String describe(Throwable t) {
+        String m = t.getMessage();
+        return m == null ? t.getClass().getName() : t.getClass().getName() + ": " + m;
+    }
+
+    private void reap() {
+        while (true) {
+            try {
+                Evidence ev = table.awaitCollected();
+                if (ev.started && !ev.emitted) {
+                    synchronized (ev) {
+                        if (ev.verdict == null) {
+                            ev.verdict = Classifier.abandoned();
+                            ev.endNanos = System.nanoTime();
+                        }
+                    }
+                    emit(ev);
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Throwable t) {
+                // keep reaping; a failure here must not stop the thread
+            }
+        }
+    }
+
+    /** At JVM exit: emit every connection that was decided but whose deciding call never returned. */
+    public void flush() {
+        table.forEach(ev -> {
+            if (ev.verdict != null && !ev.emitted) {
+                emit(ev);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- Sink: JSSE funnels
+
+    @Override
+    public void handshakeStarting(Object transport) {
+        Evidence ev = evidence(transport, true);
+        markStarted(ev, transport);
+    }
+
+    @Override
+    public void handshakeFinished(Object transport, Object session) {
+        Evidence ev = evidence(transport, true);
+        markStarted(ev, transport);
+        ev.handshakeCompleted = true;
+        if (session instanceof SSLSession) {
+            SSLSession s = (SSLSession) session;
+            ev.protocol = s.getProtocol();
+            ev.cipherSuite = s.getCipherSuite();
+        }
+    }
+
+    @Override
+    public Object enterAlertScope(Object transport) {
+        ThreadState ts = threads.get();
+        Object previous = ts.alertScope;
+        ts.alertScope = transport;
+        return previous;
+    }
+
+    @Override
+    public void exitAlertScope(Object previous) {
+        threads.get().alertScope = previous;
+    }
+
+    @Override
+    public void alertEncoded(int level, int description, boolean dropped, Throwable thrown) {
+        if (dropped || thrown != null) {
+            return;
+        }
+        Object transport = threads.get().alertScope;
+        Evidence ev = evidence(transport, false);
+        if (ev == null) {
+            return;
+        }
+        markStarted(ev, transport);
+        if ((description & 0xFF) == AlertNames.CLOSE_NOTIFY) {
+            if (transport instanceof SSLEngine) {
+                // queued: it leaves with the next wrap, which is when it counts as sent
+                ev.closeNotifyQueued = true;
+                return;
+            }
+            ev.closeNotifySent = true;
+        }
+        decide(ev, Classifier.alertSent(level, description));
+    }
+
+    @Override
+    public void alertReceived(Object transportContext, ByteBuffer message) {
+        if (jsse == null || message.remaining() < 2) {
+            return;
+        }
+        Object transport = jsse.transportOf(transportContext);
+        Evidence ev = evidence(transport, true);
+        markStarted(ev, transport);
+        int level = message.get(message.position());
+        int description = message.get(message.position() + 1) & 0xFF;
+        if (description == AlertNames.CLOSE_NOTIFY) {
+            ev.closeNotifyReceived = true;
+        }
+        decide(ev, Classifier.alertReceived(level, description));
+    }
+
+    @Override
+    public void fatal(Object transport, Object alert, Throwable cause, boolean receivedFatalAlert, boolean alreadyClosed) {
+        if (alreadyClosed || receivedFatalAlert) {
+            return;
+        }
+        Evidence ev = evidence(transport, true);
+        markStarted(ev, transport);
+        if (ev.verdict != null) {
+            return;
+        }
+        if (cause != null) {
+            TransportFailure failure = TransportFailure.of(cause);
+            if (failure != TransportFailure.OTHER) {
+                decide(ev, Classifier.transportFailure(failure, ev.localClosing));
+                return;
+            }
+        }
+        if (!ev.localClosing) {
+            ev.pendingFatalAlert = alert instanceof Enum ? AlertNames.ofEnumName(((Enum<?>) alert).name()) : "";
+        }
+    }
+
+    @Override
+    public void fatalDone(Object transport) {
+        Evidence ev = evidence(transport, false);
+        if (ev == null || ev.pendingFatalAlert == null) {
+            return;
+        }
+        String alert = ev.pendingFatalAlert;
+        ev.pendingFatalAlert = null;
+        // an alert written or received during this fatal() has decided already; otherwise it is local
+        decide(ev, Classifier.fatalWithoutAlert(alert));
+    }
+
+    @Override
+    public void recordEof(boolean midRecord) {
+        threads.get().recordEof = midRecord ? 2 : 1;
+    }
+
+    @Override
+    public void peerEof(Object transport) {
+        ThreadState ts = threads.get();
+        boolean mid = ts.recordEof == 2;
+        ts.recordEof = 0;
+        Evidence ev = evidence(transport, true);
+        markStarted(ev, transport);
+        decide(ev, Classifier.peerEof(mid));
+    }
+
+    // ---------------------------------------------------------------- Sink: application calls
+
+    @Override
+    public Object callEnter(Object transport, int call) {
+        boolean closing = call == Hooks.SOCKET_CLOSE || call == Hooks.ENGINE_CLOSE_INBOUND
+                || call == Hooks.ENGINE_CLOSE_OUTBOUND || call == Hooks.SOCKET_SHUTDOWN_OUTPUT;
+        Evidence ev = evidence(transport, !closing);
+        if (ev == null) {
+            return null;
+        }
+        ev.enterCall();
+        if (!ev.started || ev.verdict != null) {
+            if (call == Hooks.SOCKET_CLOSE || call == Hooks.ENGINE_CLOSE_OUTBOUND) {
+                ev.localClosing = true;
+            }
+            return ev;
+        }
+        switch (call) {
+            case Hooks.SOCKET_CLOSE:
+                if (isFinalizer(Thread.currentThread())) {
+                    decide(ev, Classifier.abandoned());
+                } else if (ev.readTimedOut) {
+                    decide(ev, Classifier.closeAfterTimeout());
+                }
+                ev.localClosing = true;
+                break;
+            case Hooks.ENGINE_CLOSE_INBOUND:
+            case Hooks.ENGINE_CLOSE_OUTBOUND:
+                Throwable failure = takeChannelFailure();
+                if (failure != null) {
+                    Verdict v = Classifier.transportFailure(TransportFailure.of(failure), false);
+                    if (v != null) {
+                        synchronized (ev) {
+                            if (ev.appSaw == null) {
+                                ev.appSaw = Ending.SAW_EXCEPTION;
+                                ev.exception = describe(failure);
+                            }
+                        }
+                        decide(ev, v);
+                    }
+                }
+                if (call == Hooks.ENGINE_CLOSE_OUTBOUND) {
+                    ev.localClosing = true;
+                }
+                break;
+            default:
+                break;
+        }
+        return ev;
+    }
+
+    private static boolean isFinalizer(Thread t) {
+        return t.getClass().getName().equals("java.lang.ref.Finalizer$FinalizerThread");
+    }
+
+    private Throwable takeChannelFailure() {
+        ThreadState ts = threads.get();
+        Throwable t = ts.channelFailure;
+        ts.channelFailure = null;
+        if (t != null && System.nanoTime() - ts.channelFailureNanos > CHANNEL_FAILURE_TTL_NANOS) {
+            return null;
+        }
+        return t;
+    }
+
+    @Override
+    public void callExit(Object evidence, int call, long result, Throwable thrown) {
+        Evidence ev = (Evidence) evidence;
+        ev.exitCall();
+        if (!ev.started || call == Hooks.ENGINE_TASK) {
+            // a delegated task's decision is shown to the application by its next wrap or unwrap
+            return;
+        }
+        switch (call) {
+            case Hooks.SOCKET_READ:
+                if (thrown == null) {
+                    if (result > 0) {
+                        ev.bytesIn += result;
+                        ev.readTimedOut = false;
+                    }
+                } else {
+                    transportCallFailed(ev, thrown);
+                }
+                break;
+            case Hooks.SOCKET_WRITE:
+                if (thrown == null) {
+                    ev.bytesOut += result;
+                    ev.readTimedOut = false;
+                } else {
+                    transportCallFailed(ev, thrown);
+                }
+                break;
+            case Hooks.SOCKET_HANDSHAKE:
+                if (thrown != null) {
+                    transportCallFailed(ev, thrown);
+                }
+                break;
+            case Hooks.SOCKET_CLOSE:
+                if (ev.verdict == null) {
+                    decide(ev, Classifier.closeWithoutCloseNotify());
+                }
+                break;
+            case Hooks.ENGINE_CLOSE_INBOUND:
+                if (thrown instanceof SSLException && ev.verdict == null) {
+                    decide(ev, Classifier.peerEof(ev.partialRecordBytes > 0));
+                }
+                break;
+            default:
+                break;
+        }
+        finishCall(ev, call == Hooks.SOCKET_READ && result < 0 && thrown == null, thrown);
+    }
+
+    private void transportCallFailed(Evidence ev, Throwable thrown) {
+        TransportFailure f = TransportFailure.of(thrown);
+        if (f == TransportFailure.TIMED_OUT && ev.verdict == null) {
+            // not decisive: the application may read past it; a close next makes it a TIMEOUT
+            ev.readTimedOut = true;
+            return;
+        }
+        decide(ev, Classifier.transportFailure(f, ev.localClosing));
+    }
+
+    private void finishCall(Evidence ev, boolean sawEof, Throwable thrown) {
+        if (ev.verdict == null || ev.emitted) {
+            return;
+        }
+        saw(ev, thrown != null ? Ending.SAW_EXCEPTION : sawEof ? Ending.SAW_EOF : Ending.SAW_NOTHING, thrown);
+        emit(ev);
+    }
+
+    @Override
+    public void engineResult(Object transport, Object evidence, int call, Object result, ByteBuffer[] sources,
+                             int offset, int length, Throwable thrown) {
+        Evidence ev = (Evidence) evidence;
+        if (ev == null) {
+            return;
+        }
+        ev.exitCall();
+        boolean sawEof = false;
+        if (result instanceof SSLEngineResult) {
+            SSLEngineResult r = (SSLEngineResult) result;
+            if (!ev.started && (r.bytesConsumed() > 0 || r.bytesProduced() > 0)) {
+                markStarted(ev, transport);
+            }
+            if (!ev.started) {
+                return;
+            }
+            SSLEngineResult.Status status = r.getStatus();
+            if (call == Hooks.ENGINE_UNWRAP) {
+                ev.bytesIn += r.bytesProduced();
+                if (status == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
+                    ev.partialRecordBytes = remaining(sources, offset, length);
+                } else if (r.bytesConsumed() > 0) {
+                    ev.partialRecordBytes = 0;
+                }
+                sawEof = status == SSLEngineResult.Status.CLOSED && ev.closeNotifyReceived;
+            } else {
+                ev.bytesOut += r.bytesConsumed();
+                if (status == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.closeNotifyQueued
+                        && !ev.closeNotifySent) {
+                    ev.closeNotifySent = true;
+                    decide(ev, Classifier.alertSent(AlertNames.LEVEL_WARNING, AlertNames.CLOSE_NOTIFY));
+                }
+            }
+        }
+        if (ev.started) {
+            finishCall(ev, sawEof, thrown);
+        }
+    }
+
+    private static int remaining(ByteBuffer[] sources, int offset, int length) {
+        if (sources == null) {
+            return 0;
+        }
+        int n = 0;
+        for (int i = offset; i < offset + length && i < sources.length; i++) {
+            if (sources[i] != null) {
+                n += sources[i].remaining();
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void channelFailed(Throwable thrown) {
+        ThreadState ts = threads.get();
+        ts.channelFailure = thrown;
+        ts.channelFailureNanos = System.nanoTime();
+    }
+}

@@ -1,0 +1,38 @@
+package dev.tlsautopsy.demo;
+
+import java.util.function.Function;
+
+/**
+ * One way a TLS connection can end, run for real over loopback: both sides' application code, and
+ * what tls-autopsy should record for each side ({@code null}: no record, e.g. a plain TCP peer).
+ */
+public final class Scenario {
+
+    /** Both sides' application code; returns when both sides are done. */
+    public interface Body {
+        void run(Env env) throws Exception;
+    }
+
+    public final String name;
+    public final String title;
+    public final String hint;
+    final Body body;
+    final Function<Env, Expect> client;
+    final Function<Env, Expect> server;
+    final Function<Env.Api, Boolean> applies;
+
+    Scenario(String name, String title, String hint, Function<Env.Api, Boolean> applies, Body body,
+             Function<Env, Expect> client, Function<Env, Expect> server) {
+        this.name = name;
+        this.title = title;
+        this.hint = hint;
+        this.applies = applies;
+        this.body = body;
+        this.client = client;
+        this.server = server;
+    }
+
+    public boolean appliesTo(Env.Api api) {
+        return applies.apply(api);
+    }
+}

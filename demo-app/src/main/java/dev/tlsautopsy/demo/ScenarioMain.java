@@ -1,0 +1,49 @@
+package dev.tlsautopsy.demo;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Runs scenarios for one API and protocol and writes the results as JSON (for the forked-JVM tests):
+ * {@code ScenarioMain --api SSLSocket|SSLEngine --protocol TLSv1.3 --out FILE [SCENARIO...]}.
+ */
+public final class ScenarioMain {
+
+    private ScenarioMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Env.Api api = Env.Api.SSLSocket;
+        String protocol = "TLSv1.3";
+        String out = null;
+        List<String> only = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--api": api = Env.Api.valueOf(args[++i]); break;
+                case "--protocol": protocol = args[++i]; break;
+                case "--out": out = args[++i]; break;
+                default: only.add(args[i]);
+            }
+        }
+        Records records = Records.subscribe(10_000);
+        ScenarioRunner runner = new ScenarioRunner(records, new TlsContexts());
+        List<ScenarioRunner.Result> results = new ArrayList<>();
+        for (Scenario s : Scenarios.all()) {
+            if (s.appliesTo(api) && (only.isEmpty() || only.contains(s.name))) {
+                results.add(runner.run(s, api, protocol));
+            }
+        }
+        String json = ScenarioRunner.toJson(results);
+        if (out == null) {
+            System.out.println(json);
+        } else {
+            Files.write(Paths.get(out), json.getBytes(StandardCharsets.UTF_8));
+        }
+        System.out.println("scenarios: " + results.size() + " agent: " + records.agentPresent()
+                + " records: " + records.count() + " " + Arrays.toString(args));
+    }
+}

@@ -1,0 +1,359 @@
+package dev.tlsautopsy.demo;
+
+import static dev.tlsautopsy.demo.Env.attempt;
+import static dev.tlsautopsy.demo.Env.bytes;
+import static dev.tlsautopsy.demo.Env.join;
+import static dev.tlsautopsy.demo.Env.read;
+
+import java.net.Socket;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/** Every scenario the demo and the tests run. */
+public final class Scenarios {
+
+    private Scenarios() {
+    }
+
+    public static List<Scenario> all() {
+        return List.of(
+                new Scenario("clean-close-client", "client closes with close_notify", null, api -> true,
+                        Scenarios::cleanCloseClient,
+                        e -> Expect.of("CLEAN", "LOCAL").with("closeNotifySent", true).with("alert", "close_notify")
+                                .with("alertDirection", "SENT").with("handshakeCompleted", true).with("appSaw", "NOTHING")
+                                .with("role", "CLIENT").with("api", e.api).with("bytesOut", 4).with("bytesIn", 4)
+                                .with("protocol", e.protocol),
+                        e -> Expect.of("CLEAN", "PEER").with("closeNotifyReceived", true).with("alert", "close_notify")
+                                .with("alertDirection", "RECEIVED").with("appSaw", "EOF").with("role", "SERVER")
+                                .with("handshakeCompleted", true)),
+                new Scenario("clean-close-server", "server closes with close_notify", null, api -> true,
+                        Scenarios::cleanCloseServer,
+                        e -> Expect.of("CLEAN", "PEER").with("closeNotifyReceived", true).with("appSaw", "EOF"),
+                        e -> Expect.of("CLEAN", "LOCAL").with("closeNotifySent", true).with("closeNotifyReceived", false)),
+                new Scenario("close-during-read", "client closes while its reader thread is blocked in read", null,
+                        api -> true, Scenarios::closeDuringRead,
+                        e -> Expect.of("CLEAN", "LOCAL").with("closeNotifySent", true),
+                        e -> Expect.of("CLEAN", "PEER").with("closeNotifyReceived", true)),
+                new Scenario("truncated", "the peer's transport ends at a record boundary, no close_notify",
+                        "the peer closed TCP without close_notify: data after the last record may be lost; "
+                                + "SSLSocket shows this as a silent -1 unless com.sun.net.ssl.requireCloseNotify=true",
+                        api -> true, Scenarios::truncated,
+                        e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false)
+                                .with("appSaw", e.api == Env.Api.SSLSocket ? "EOF" : "EXCEPTION"),
+                        e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false)),
+                new Scenario("short-read-body", "the peer's transport ends inside a record's body",
+                        "a record was cut short: the connection died mid-transfer (proxy, crash, idle timeout)",
+                        api -> true, e -> shortRead(e, FaultProxy.Fault.CUT_MID_BODY),
+                        e -> Expect.of("SHORT_READ", "PEER").with("closeNotifyReceived", false),
+                        e -> Expect.of("TRUNCATED", "PEER")),
+                new Scenario("short-read-header", "the peer's transport ends inside a record's header",
+                        "a record header was cut short: the connection died mid-transfer",
+                        api -> true, e -> shortRead(e, FaultProxy.Fault.CUT_MID_HEADER),
+                        e -> Expect.of("SHORT_READ", "PEER"),
+                        e -> Expect.of("TRUNCATED", "PEER")),
+                new Scenario("bad-record-mac", "a bit flips in a record from the server",
+                        "a record failed its integrity check: corruption on the path, or a broken middlebox",
+                        api -> true, Scenarios::badRecordMac,
+                        e -> Expect.of("BAD_RECORD_MAC", "LOCAL").with("alert", "bad_record_mac")
+                                .with("alertDirection", "SENT").with("appSaw", "EXCEPTION"),
+                        e -> Expect.of("BAD_RECORD_MAC", "PEER").with("alert", "bad_record_mac")
+                                .with("alertDirection", "RECEIVED").with("appSaw", "EXCEPTION")),
+                new Scenario("reset-on-read", "the connection is reset while the client reads",
+                        "TCP RST: the peer or something between crashed or aborted the connection",
+                        api -> true, e -> reset(e, false),
+                        e -> Expect.of("RESET", "PEER").with("appSaw", "EXCEPTION"),
+                        e -> Expect.of("RESET", "PEER")),
+                new Scenario("reset-on-write", "the connection is reset, then the client writes",
+                        "TCP RST seen by a write: the peer is gone",
+                        api -> true, e -> reset(e, true),
+                        e -> Expect.of("RESET", "PEER").with("appSaw", "EXCEPTION"),
+                        e -> Expect.of("RESET", "PEER")),
+                new Scenario("untrusted-certificate", "the client does not trust the server's certificate",
+                        "the handshake failed on a fatal alert: check trust stores, protocols and cipher suites",
+                        api -> true, Scenarios::untrusted,
+                        e -> Expect.of("FATAL_ALERT", "LOCAL").with("alert", "certificate_unknown")
+                                .with("alertDirection", "SENT").with("handshakeCompleted", false).with("appSaw", "EXCEPTION"),
+                        e -> Expect.of("FATAL_ALERT", "PEER").with("alert", "certificate_unknown")
+                                .with("alertDirection", "RECEIVED").with("handshakeCompleted", false)),
+                new Scenario("handshake-timeout", "a TCP client that never says hello; the server times out",
+                        "the handshake never finished: a port scanner, a health check, or a stuck client",
+                        api -> true, Scenarios::handshakeTimeout,
+                        e -> null,
+                        e -> Expect.of("TIMEOUT", "LOCAL").with("handshakeCompleted", false)),
+                new Scenario("read-timeout-then-close", "the client's read times out and it closes",
+                        "the application gave up waiting for data",
+                        api -> true, Scenarios::readTimeoutThenClose,
+                        e -> Expect.of("TIMEOUT", "LOCAL").with("closeNotifySent", true),
+                        e -> Expect.of("CLEAN", "PEER").with("closeNotifyReceived", true)),
+                new Scenario("close-below-tls", "the client closes the raw transport below TLS while a read is pending",
+                        "the transport was closed under TLS without close_notify: close the TLS layer instead",
+                        api -> true, Scenarios::closeBelowTls,
+                        e -> Expect.of("LOCAL_ABORT", "LOCAL").with("closeNotifySent", false).with("appSaw", "EXCEPTION"),
+                        e -> Expect.of("TRUNCATED", "PEER")),
+                new Scenario("linger-timeout", "close() cannot send close_notify within SO_LINGER",
+                        "close_notify could not be sent in time (a writer held the connection): the peer saw a bare EOF",
+                        api -> api == Env.Api.SSLSocket, Scenarios::lingerTimeout,
+                        e -> Expect.of("LOCAL_ABORT", "LOCAL").with("closeNotifySent", false),
+                        e -> Expect.anyRecord()),
+                new Scenario("abandoned", "the client drops the connection without closing it",
+                        "a connection leak: the application lost the connection without closing it",
+                        api -> true, Scenarios::abandoned,
+                        e -> Expect.of("ABANDONED", "LOCAL")
+                                .with("closeNotifySent", e.api == Env.Api.SSLSocket && Env.jdk() < 18),
+                        e -> Expect.anyRecord()));
+    }
+
+    // ---------------------------------------------------------------- shared steps
+
+    private static void clientExchange(Env e, TlsConn c) {
+        attempt(e.clientTrace, "handshake", c::handshake);
+        attempt(e.clientTrace, "write", () -> c.write(bytes("ping")));
+        read(e.clientTrace, c);
+    }
+
+    private static void serverExchange(Env e, TlsConn c) {
+        attempt(e.serverTrace, "handshake", c::handshake);
+        read(e.serverTrace, c);
+        attempt(e.serverTrace, "write", () -> c.write(bytes("pong")));
+    }
+
+    private static Future<?> serveThen(Env e, Env.Step after, AtomicReference<TlsConn> conn) {
+        return e.server(() -> {
+            TlsConn c = e.accept();
+            conn.set(c);
+            serverExchange(e, c);
+            after.run();
+            return null;
+        });
+    }
+
+    private static Future<?> serveReadClose(Env e) {
+        AtomicReference<TlsConn> conn = new AtomicReference<>();
+        return serveThen(e, () -> {
+            read(e.serverTrace, conn.get());
+            attempt(e.serverTrace, "close", conn.get()::close);
+        }, conn);
+    }
+
+    private static Thread reader(Env e, TlsConn c) {
+        Thread t = new Thread(() -> read(e.clientTrace, c), "scenario-reader");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    // ---------------------------------------------------------------- scenarios
+
+    static void cleanCloseClient(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveReadClose(e);
+        TlsConn c = e.connect(port);
+        clientExchange(e, c);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void cleanCloseServer(Env e) throws Exception {
+        int port = e.listen();
+        AtomicReference<TlsConn> conn = new AtomicReference<>();
+        Future<?> server = serveThen(e, () -> attempt(e.serverTrace, "close", conn.get()::close), conn);
+        TlsConn c = e.connect(port);
+        clientExchange(e, c);
+        read(e.clientTrace, c);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void closeDuringRead(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveReadClose(e);
+        TlsConn c = e.connect(port);
+        clientExchange(e, c);
+        Thread reader = reader(e, c);
+        Env.awaitBlockedInRead(reader);
+        attempt(e.clientTrace, "close", c::close);
+        reader.join(10_000);
+        join(server);
+    }
+
+    static void truncated(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveReadClose(e);
+        FaultProxy proxy = e.proxy(port);
+        TlsConn c = e.connect(proxy.port());
+        clientExchange(e, c);
+        proxy.arm(FaultProxy.Fault.CUT_AT_BOUNDARY);
+        read(e.clientTrace, c);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void shortRead(Env e, FaultProxy.Fault fault) throws Exception {
+        int port = e.listen();
+        CountDownLatch armed = new CountDownLatch(1);
+        AtomicReference<TlsConn> conn = new AtomicReference<>();
+        Future<?> server = serveThen(e, () -> {
+            armed.await(10, TimeUnit.SECONDS);
+            attempt(e.serverTrace, "write", () -> conn.get().write(bytes("more data")));
+            read(e.serverTrace, conn.get());
+            attempt(e.serverTrace, "close", conn.get()::close);
+        }, conn);
+        FaultProxy proxy = e.proxy(port);
+        TlsConn c = e.connect(proxy.port());
+        clientExchange(e, c);
+        proxy.arm(fault);
+        armed.countDown();
+        read(e.clientTrace, c);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void badRecordMac(Env e) throws Exception {
+        shortRead(e, FaultProxy.Fault.FLIP_BIT);
+    }
+
+    static void reset(Env e, boolean onWrite) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveReadClose(e);
+        FaultProxy proxy = e.proxy(port);
+        TlsConn c = e.connect(proxy.port());
+        clientExchange(e, c);
+        proxy.arm(FaultProxy.Fault.RESET);
+        if (onWrite) {
+            attempt(e.clientTrace, "write", () -> c.write(bytes("after the reset")));
+        } else {
+            read(e.clientTrace, c);
+        }
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void untrusted(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = e.server(() -> {
+            TlsConn c = e.accept();
+            attempt(e.serverTrace, "handshake", c::handshake);
+            attempt(e.serverTrace, "close", c::close);
+            return null;
+        });
+        TlsConn c = e.connect(port, e.tls.untrustingClient);
+        attempt(e.clientTrace, "handshake", c::handshake);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void handshakeTimeout(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = e.server(() -> {
+            TlsConn c = e.accept();
+            c.setReadTimeout(300);
+            attempt(e.serverTrace, "handshake", c::handshake);
+            attempt(e.serverTrace, "close", c::close);
+            return null;
+        });
+        try (Socket plain = e.connectPlain(port)) {
+            join(server);
+        }
+    }
+
+    static void readTimeoutThenClose(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveReadClose(e);
+        TlsConn c = e.connect(port);
+        clientExchange(e, c);
+        c.setReadTimeout(200);
+        read(e.clientTrace, c);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void closeBelowTls(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveReadClose(e);
+        TlsConn c = e.connect(port);
+        clientExchange(e, c);
+        Thread reader = reader(e, c);
+        Env.awaitBlockedInRead(reader);
+        attempt(e.clientTrace, "close transport", c::closeTransport);
+        reader.join(10_000);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    static void lingerTimeout(Env e) throws Exception {
+        int port = e.listen();
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        AtomicReference<TlsConn> conn = new AtomicReference<>();
+        Future<?> server = serveThen(e, () -> {
+            clientClosed.await(20, TimeUnit.SECONDS);
+            byte[] buf = new byte[65536];
+            try {
+                while (conn.get().read(buf) >= 0) {
+                    // drain what the stuck writer got out
+                }
+            } catch (Exception ignored) {
+                // the cut may land anywhere in a record
+            }
+            e.serverTrace.add("drained");
+            attempt(e.serverTrace, "close", conn.get()::close);
+        }, conn);
+        SocketConn c = (SocketConn) e.connect(port);
+        clientExchange(e, c);
+        c.socket().setSoLinger(true, 1);
+        Thread writer = new Thread(() -> {
+            byte[] chunk = new byte[16384];
+            try {
+                for (int i = 0; i < 4096; i++) {
+                    c.write(chunk);
+                }
+            } catch (Exception stopped) {
+                // expected once close() shuts the output down
+            }
+        }, "scenario-writer");
+        writer.setDaemon(true);
+        writer.start();
+        awaitBlockedInWrite(writer);
+        attempt(e.clientTrace, "close", c::close);
+        clientClosed.countDown();
+        writer.join(10_000);
+        e.clientTrace.add("writer stopped");
+        join(server);
+    }
+
+    private static void awaitBlockedInWrite(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            for (StackTraceElement f : t.getStackTrace()) {
+                if (f.getClassName().startsWith("sun.nio.ch.") && (f.getMethodName().startsWith("write")
+                        || f.getMethodName().startsWith("implWrite") || f.getMethodName().startsWith("park"))) {
+                    return;
+                }
+            }
+            Thread.sleep(2);
+        }
+        throw new IllegalStateException("the writer never blocked");
+    }
+
+    static void abandoned(Env e) throws Exception {
+        int port = e.listen();
+        AtomicReference<TlsConn> conn = new AtomicReference<>();
+        CountDownLatch serverMayClose = new CountDownLatch(1);
+        Future<?> server = serveThen(e, () -> {
+            serverMayClose.await(20, TimeUnit.SECONDS);
+            attempt(e.serverTrace, "close", conn.get()::close);
+        }, conn);
+        leakOneConnection(e, port);
+        e.collectGarbageUntilRecords(1);
+        serverMayClose.countDown();
+        join(server);
+    }
+
+    /** In its own frame so that nothing on the stack keeps the connection reachable. */
+    private static void leakOneConnection(Env e, int port) throws Exception {
+        TlsConn c = e.connect(port);
+        clientExchange(e, c);
+    }
+}

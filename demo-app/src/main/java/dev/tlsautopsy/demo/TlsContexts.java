@@ -1,0 +1,45 @@
+package dev.tlsautopsy.demo;
+
+import java.io.InputStream;
+import java.security.KeyStore;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/** The demo's TLS contexts: a server with a self-signed localhost certificate, clients that trust it or not. */
+public final class TlsContexts {
+
+    private static final char[] PASSWORD = "changeit".toCharArray();
+
+    public final SSLContext server;
+    public final SSLContext client;
+    /** A client whose trust store does not hold the server's certificate. */
+    public final SSLContext untrustingClient;
+
+    public TlsContexts() throws Exception {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(load("tls-autopsy-server.p12"), PASSWORD);
+        server = SSLContext.getInstance("TLS");
+        server.init(kmf.getKeyManagers(), null, null);
+
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(load("tls-autopsy-trust.p12"));
+        client = SSLContext.getInstance("TLS");
+        client.init(null, tmf.getTrustManagers(), null);
+
+        KeyStore empty = KeyStore.getInstance("PKCS12");
+        empty.load(null, PASSWORD);
+        TrustManagerFactory none = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        none.init(empty);
+        untrustingClient = SSLContext.getInstance("TLS");
+        untrustingClient.init(null, none.getTrustManagers(), null);
+    }
+
+    private static KeyStore load(String resource) throws Exception {
+        KeyStore ks = KeyStore.getInstance("PKCS12");
+        try (InputStream in = TlsContexts.class.getResourceAsStream("/" + resource)) {
+            ks.load(in, PASSWORD);
+        }
+        return ks;
+    }
+}
