@@ -16,6 +16,7 @@ public final class Hooks {
 
     private static final String[] NAMES = {
         "handshakeStarting", "handshakeFinished", "enterAlertScope", "exitAlertScope", "alertEncoded",
+        "alertEncoding",
         "alertReceived", "fatal", "fatalDone", "recordEof", "peerEof", "callEnter", "callExit",
         "engineResult", "channelFailed"
     };
@@ -72,64 +73,70 @@ public final class Hooks {
         try { s.exitAlertScope(previous); } catch (Throwable t) { failed(3, t); }
     }
 
-    public static void alertEncoded(int level, int description, boolean dropped, Throwable thrown) {
+    public static Object alertEncoding() {
         Sink s = sink;
-        if (s == null || OFF[4]) return;
-        try { s.alertEncoded(level, description, dropped, thrown); } catch (Throwable t) { failed(4, t); }
+        if (s == null || OFF[5]) return null;
+        try { return s.alertEncoding(); } catch (Throwable t) { failed(5, t); return null; }
+    }
+
+    public static void alertEncoded(Object token, int level, int description, Throwable thrown) {
+        Sink s = sink;
+        if (s == null || token == null || OFF[4]) return;
+        try { s.alertEncoded(token, level, description, thrown); } catch (Throwable t) { failed(4, t); }
     }
 
     public static void alertReceived(Object transportContext, ByteBuffer message) {
         Sink s = sink;
-        if (s == null || OFF[5]) return;
-        try { s.alertReceived(transportContext, message); } catch (Throwable t) { failed(5, t); }
+        if (s == null || OFF[6]) return;
+        try { s.alertReceived(transportContext, message); } catch (Throwable t) { failed(6, t); }
     }
 
     public static void fatal(Object transport, Object alert, Throwable cause, boolean received, boolean alreadyClosed) {
         Sink s = sink;
-        if (s == null || OFF[6]) return;
-        try { s.fatal(transport, alert, cause, received, alreadyClosed); } catch (Throwable t) { failed(6, t); }
+        if (s == null || OFF[7]) return;
+        try { s.fatal(transport, alert, cause, received, alreadyClosed); } catch (Throwable t) { failed(7, t); }
     }
 
     public static void fatalDone(Object transport) {
         Sink s = sink;
-        if (s == null || OFF[7]) return;
-        try { s.fatalDone(transport); } catch (Throwable t) { failed(7, t); }
+        if (s == null || OFF[8]) return;
+        try { s.fatalDone(transport); } catch (Throwable t) { failed(8, t); }
     }
 
     public static void recordEof(boolean midRecord) {
         Sink s = sink;
-        if (s == null || OFF[8]) return;
-        try { s.recordEof(midRecord); } catch (Throwable t) { failed(8, t); }
+        if (s == null || OFF[9]) return;
+        try { s.recordEof(midRecord); } catch (Throwable t) { failed(9, t); }
     }
 
     public static void peerEof(Object transport) {
         Sink s = sink;
-        if (s == null || OFF[9]) return;
-        try { s.peerEof(transport); } catch (Throwable t) { failed(9, t); }
+        if (s == null || OFF[10]) return;
+        try { s.peerEof(transport); } catch (Throwable t) { failed(10, t); }
     }
 
     public static Object callEnter(Object transport, int call) {
         Sink s = sink;
-        if (s == null || OFF[10]) return null;
-        try { return s.callEnter(transport, call); } catch (Throwable t) { failed(10, t); return null; }
+        if (s == null || OFF[11]) return null;
+        try { return s.callEnter(transport, call); } catch (Throwable t) { failed(11, t); return null; }
     }
 
     public static void callExit(Object evidence, int call, long result, Throwable thrown) {
         Sink s = sink;
-        if (s == null || evidence == null || OFF[11]) return;
-        try { s.callExit(evidence, call, result, thrown); } catch (Throwable t) { failed(11, t); }
+        if (s == null || evidence == null || OFF[12]) return;
+        try { s.callExit(evidence, call, result, thrown); } catch (Throwable t) { failed(12, t); }
     }
 
     public static void engineResult(Object transport, Object evidence, int call, Object result, ByteBuffer[] sources,
                                     int offset, int length, Throwable thrown) {
         Sink s = sink;
-        if (s == null || OFF[12]) return;
-        try { s.engineResult(transport, evidence, call, result, sources, offset, length, thrown); } catch (Throwable t) { failed(12, t); }
+        if (s == null || OFF[13]) return;
+        try { s.engineResult(transport, evidence, call, result, sources, offset, length, thrown); } catch (Throwable t) { failed(13, t); }
     }
 
     public static void channelFailed(Throwable thrown) {
         Sink s = sink;
-        if (s == null || thrown == null || OFF[13]) return;
-        try { s.channelFailed(thrown); } catch (Throwable t) { failed(13, t); }
+        if (s == null || thrown == null || OFF[14]) return;
+        try { s.channelFailed(thrown); } catch (Throwable t) { failed(14, t); }
     }
 }

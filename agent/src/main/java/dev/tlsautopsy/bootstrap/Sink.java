@@ -19,7 +19,10 @@ public interface Sink {
 
     void exitAlertScope(Object previous);
 
-    void alertEncoded(int level, int description, boolean dropped, Throwable thrown);
+    /** An alert is about to be written (the record is open); returns a token for {@link #alertEncoded}. */
+    Object alertEncoding();
+
+    void alertEncoded(Object token, int level, int description, Throwable thrown);
 
     void alertReceived(Object transportContext, ByteBuffer message);
 

@@ -50,14 +50,14 @@ public final class AlertHooks {
 
         static final class Encode {
             @Advice.OnMethodEnter(suppress = Throwable.class)
-            static boolean enter(@Advice.FieldValue("isClosed") boolean closed) {
-                return closed;
+            static Object enter(@Advice.FieldValue("isClosed") boolean closed) {
+                return closed ? null : Hooks.alertEncoding();
             }
 
             @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
             static void exit(@Advice.Argument(0) byte level, @Advice.Argument(1) byte description,
-                             @Advice.Enter boolean dropped, @Advice.Thrown Throwable thrown) {
-                Hooks.alertEncoded(level, description, dropped, thrown);
+                             @Advice.Enter Object token, @Advice.Thrown Throwable thrown) {
+                Hooks.alertEncoded(token, level, description, thrown);
             }
         }
     }
@@ -74,15 +74,15 @@ public final class AlertHooks {
 
         static final class Encode {
             @Advice.OnMethodEnter(suppress = Throwable.class)
-            static boolean enter(@Advice.FieldValue("isClosed") boolean closed,
-                                 @Advice.FieldValue("isCloseWaiting") boolean closeWaiting) {
-                return closed || closeWaiting;
+            static Object enter(@Advice.FieldValue("isClosed") boolean closed,
+                                @Advice.FieldValue("isCloseWaiting") boolean closeWaiting) {
+                return closed || closeWaiting ? null : Hooks.alertEncoding();
             }
 
             @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
             static void exit(@Advice.Argument(0) byte level, @Advice.Argument(1) byte description,
-                             @Advice.Enter boolean dropped, @Advice.Thrown Throwable thrown) {
-                Hooks.alertEncoded(level, description, dropped, thrown);
+                             @Advice.Enter Object token, @Advice.Thrown Throwable thrown) {
+                Hooks.alertEncoded(token, level, description, thrown);
             }
         }
     }

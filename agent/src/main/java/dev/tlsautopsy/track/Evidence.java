@@ -40,7 +40,10 @@ final class Evidence {
     String pendingFatalAlert;
 
     Verdict verdict;
+    /** When the decisive event happened (not when its hook reported it). */
     long endNanos;
+    /** When the alert being written now started to be written. */
+    long alertEncodingAt;
     String appSaw;
     String exception;
     boolean emitted;

@@ -121,15 +121,23 @@ public final class Tracker implements Sink {
     // ---------------------------------------------------------------- deciding and emitting
 
     private void decide(Evidence ev, Verdict v) {
+        decide(ev, v, System.nanoTime());
+    }
+
+    /**
+     * The first decisive event in time wins: an event that happened before the current verdict's
+     * (its hook ran later, e.g. after a socket write) replaces it while it is not emitted yet.
+     */
+    private void decide(Evidence ev, Verdict v, long at) {
         if (v == null || ev == null || !ev.started) {
             return;
         }
         synchronized (ev) {
-            if (ev.verdict != null || ev.emitted) {
+            if (ev.emitted || (ev.verdict != null && ev.endNanos <= at)) {
                 return;
             }
             ev.verdict = v;
-            ev.endNanos = System.nanoTime();
+            ev.endNanos = at;
         }
         if (ev.activeCalls == 0) {
             emit(ev);
@@ -237,25 +245,41 @@ public final class Tracker implements Sink {
     }
 
     @Override
-    public void alertEncoded(int level, int description, boolean dropped, Throwable thrown) {
-        if (dropped || thrown != null) {
-            return;
-        }
+    public Object alertEncoding() {
         Object transport = threads.get().alertScope;
         Evidence ev = evidence(transport, false);
         if (ev == null) {
-            return;
+            return null;
         }
         markStarted(ev, transport);
-        if ((description & 0xFF) == AlertNames.CLOSE_NOTIFY) {
-            if (transport instanceof SSLEngine) {
-                // queued: it leaves with the next wrap, which is when it counts as sent
-                ev.closeNotifyQueued = true;
+        // held open while the bytes go out, so that a reply read meanwhile cannot be emitted first
+        ev.enterCall();
+        ev.alertEncodingAt = System.nanoTime();
+        return ev;
+    }
+
+    @Override
+    public void alertEncoded(Object token, int level, int description, Throwable thrown) {
+        Evidence ev = (Evidence) token;
+        try {
+            if (thrown != null) {
                 return;
             }
-            ev.closeNotifySent = true;
+            if ((description & 0xFF) == AlertNames.CLOSE_NOTIFY) {
+                if ("SSLEngine".equals(ev.api)) {
+                    // queued: it leaves with the next wrap, which is when it counts as sent
+                    ev.closeNotifyQueued = true;
+                    return;
+                }
+                ev.closeNotifySent = true;
+            }
+            decide(ev, Classifier.alertSent(level, description), ev.alertEncodingAt);
+        } finally {
+            ev.exitCall();
         }
-        decide(ev, Classifier.alertSent(level, description));
+        if (ev.activeCalls == 0 && ev.verdict != null) {
+            emit(ev);
+        }
     }
 
     @Override
@@ -329,6 +353,9 @@ public final class Tracker implements Sink {
     public Object callEnter(Object transport, int call) {
         boolean closing = call == Hooks.SOCKET_CLOSE || call == Hooks.ENGINE_CLOSE_INBOUND
                 || call == Hooks.ENGINE_CLOSE_OUTBOUND || call == Hooks.SOCKET_SHUTDOWN_OUTPUT;
+        // a channel failure belongs to the engine this thread closes next, decided or not: never keep it
+        Throwable failure = call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND
+                ? takeChannelFailure() : null;
         Evidence ev = evidence(transport, !closing);
         if (ev == null) {
             return null;
@@ -351,7 +378,6 @@ public final class Tracker implements Sink {
                 break;
             case Hooks.ENGINE_CLOSE_INBOUND:
             case Hooks.ENGINE_CLOSE_OUTBOUND:
-                Throwable failure = takeChannelFailure();
                 if (failure != null) {
                     Verdict v = Classifier.transportFailure(TransportFailure.of(failure), false);
                     if (v != null) {
@@ -391,9 +417,9 @@ public final class Tracker implements Sink {
     @Override
     public void callExit(Object evidence, int call, long result, Throwable thrown) {
         Evidence ev = (Evidence) evidence;
-        ev.exitCall();
         if (!ev.started || call == Hooks.ENGINE_TASK) {
             // a delegated task's decision is shown to the application by its next wrap or unwrap
+            ev.exitCall();
             return;
         }
         switch (call) {
@@ -430,9 +456,17 @@ public final class Tracker implements Sink {
                     decide(ev, Classifier.peerEof(ev.partialRecordBytes > 0));
                 }
                 break;
+            case Hooks.ENGINE_CLOSE_OUTBOUND:
+                if (ev.closeNotifyQueued && !ev.closeNotifySent) {
+                    // the record goes out with the wrap that carries the close_notify just queued
+                    ev.exitCall();
+                    return;
+                }
+                break;
             default:
                 break;
         }
+        ev.exitCall();
         finishCall(ev, call == Hooks.SOCKET_READ && result < 0 && thrown == null, thrown);
     }
 
@@ -461,7 +495,6 @@ public final class Tracker implements Sink {
         if (ev == null) {
             return;
         }
-        ev.exitCall();
         boolean sawEof = false;
         if (result instanceof SSLEngineResult) {
             SSLEngineResult r = (SSLEngineResult) result;
@@ -469,6 +502,7 @@ public final class Tracker implements Sink {
                 markStarted(ev, transport);
             }
             if (!ev.started) {
+                ev.exitCall();
                 return;
             }
             SSLEngineResult.Status status = r.getStatus();
@@ -489,6 +523,7 @@ public final class Tracker implements Sink {
                 }
             }
         }
+        ev.exitCall();
         if (ev.started) {
             finishCall(ev, sawEof, thrown);
         }

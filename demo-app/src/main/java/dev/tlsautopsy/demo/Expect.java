@@ -25,6 +25,7 @@ public final class Expect {
         return new Expect(true);
     }
 
+    /** {@code value} may list alternatives separated by {@code |}. */
     public Expect with(String field, Object value) {
         fields.put(field, String.valueOf(value));
         return this;
@@ -50,7 +51,7 @@ public final class Expect {
         StringBuilder b = new StringBuilder();
         for (Map.Entry<String, String> f : fields.entrySet()) {
             String observed = String.valueOf(record.get(f.getKey()));
-            if (!observed.equals(f.getValue())) {
+            if (!java.util.Arrays.asList(f.getValue().split("\\|")).contains(observed)) {
                 b.append(b.length() == 0 ? "" : ", ").append(f.getKey()).append('=').append(observed)
                         .append(" (expected ").append(f.getValue()).append(')');
             }

@@ -27,6 +27,8 @@ public final class FaultProxy implements Closeable {
     private final CountDownLatch connected = new CountDownLatch(1);
     private volatile Socket down;   // to the client
     private volatile Socket up;     // to the server
+    private volatile Thread fromServer;
+    private volatile Thread fromClient;
     private volatile Fault armed;
     private volatile boolean cut;
 
@@ -48,9 +50,11 @@ public final class FaultProxy implements Closeable {
             up = new Socket(InetAddress.getLoopbackAddress(), targetPort);
             down.setTcpNoDelay(true);
             up.setTcpNoDelay(true);
-            connected.countDown();
+            fromServer = Thread.currentThread();
             Thread c2s = new Thread(() -> copy(down, up), "fault-proxy-c2s");
             c2s.setDaemon(true);
+            fromClient = c2s;
+            connected.countDown();
             c2s.start();
             forwardRecords();
         } catch (IOException e) {
@@ -142,7 +146,14 @@ public final class FaultProxy implements Closeable {
                 reset(up);
             } else {
                 armed = fault;
+                return;
             }
+        }
+        if (fault == Fault.RESET) {
+            // a socket closed while another thread reads it is really closed (and the RST sent) only
+            // when that reader leaves: wait for both pumps, so the reset has happened when arm returns
+            fromClient.join(5000);
+            fromServer.join(5000);
         }
     }
 

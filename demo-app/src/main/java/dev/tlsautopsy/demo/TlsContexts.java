@@ -13,7 +13,7 @@ public final class TlsContexts {
 
     public final SSLContext server;
     public final SSLContext client;
-    /** A client whose trust store does not hold the server's certificate. */
+    /** A client that trusts only some other certificate, not the server's. */
     public final SSLContext untrustingClient;
 
     public TlsContexts() throws Exception {
@@ -27,10 +27,8 @@ public final class TlsContexts {
         client = SSLContext.getInstance("TLS");
         client.init(null, tmf.getTrustManagers(), null);
 
-        KeyStore empty = KeyStore.getInstance("PKCS12");
-        empty.load(null, PASSWORD);
         TrustManagerFactory none = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        none.init(empty);
+        none.init(load("tls-autopsy-other-trust.p12"));
         untrustingClient = SSLContext.getInstance("TLS");
         untrustingClient.init(null, none.getTrustManagers(), null);
     }
