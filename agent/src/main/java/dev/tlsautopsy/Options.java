@@ -75,8 +75,8 @@ public final class Options {
                     continue;
                 }
                 int eq = part.indexOf('=');
-                if (eq < 0 && "instrument".equals(last) && HOOK_GROUPS.contains(part.trim())) {
-                    // instrument=jsse,engine: the value's own commas
+                if (eq < 0 && "instrument".equals(last)) {
+                    // instrument=jsse,engine: the value's own commas (checked with the whole value below)
                     values.put(last, values.get(last) + "," + part.trim());
                     continue;
                 }

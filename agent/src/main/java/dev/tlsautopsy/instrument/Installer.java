@@ -45,7 +45,8 @@ public final class Installer {
         Outputs outputs = new Outputs(options, agentVersion);
         Tracker tracker = new Tracker(inst, outputs);
         outputs.start(tracker::open);
-        Hooks.install(tracker);
+        String failing = System.getProperty(FaultySink.PROPERTY);
+        Hooks.install(failing == null ? tracker : FaultySink.wrap(tracker, failing));
         Thread exit = new Thread(() -> {
             tracker.flush();
             outputs.shutdown();

@@ -28,8 +28,8 @@ public final class Env implements AutoCloseable {
     public final Api api;
     public final String protocol;
     public final TlsContexts tls;
-    public final List<String> clientTrace = new ArrayList<>();
-    public final List<String> serverTrace = new ArrayList<>();
+    public final List<String> clientTrace = java.util.Collections.synchronizedList(new ArrayList<>());
+    public final List<String> serverTrace = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<AutoCloseable> resources = new ArrayList<>();
     Records records;
     int recordsBefore;

@@ -72,6 +72,17 @@ public final class Records implements NotificationListener {
         }
     }
 
+    /** The MBean's attributes now: Connections, Open and one count per outcome. */
+    public Map<String, Object> attributes() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName name = new ObjectName(MBEAN);
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        for (javax.management.MBeanAttributeInfo a : server.getMBeanInfo(name).getAttributes()) {
+            out.put(a.getName(), server.getAttribute(name, a.getName()));
+        }
+        return out;
+    }
+
     public int count() {
         synchronized (records) {
             return records.size();

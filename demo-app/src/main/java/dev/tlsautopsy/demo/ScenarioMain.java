@@ -29,7 +29,7 @@ public final class ScenarioMain {
                 default: only.add(args[i]);
             }
         }
-        Records records = Records.subscribe(10_000);
+        Records records = Records.subscribe(Long.getLong("scenario.agentWaitMillis", 10_000));
         ScenarioRunner runner = new ScenarioRunner(records, new TlsContexts());
         List<ScenarioRunner.Result> results = new ArrayList<>();
         for (Scenario s : Scenarios.all()) {
@@ -37,7 +37,13 @@ public final class ScenarioMain {
                 results.add(runner.run(s, api, protocol));
             }
         }
-        String json = ScenarioRunner.toJson(results);
+        java.util.Map<String, Object> out2 = new java.util.LinkedHashMap<>();
+        out2.put("jdk", Runtime.version().feature());
+        out2.put("agent", records.agentPresent());
+        out2.put("records", records.since(0));
+        out2.put("mbean", records.agentPresent() ? records.attributes() : null);
+        out2.put("results", ScenarioRunner.toMaps(results));
+        String json = Json.write(out2);
         if (out == null) {
             System.out.println(json);
         } else {

@@ -66,6 +66,9 @@ public final class ScenarioRunner {
         }
     }
 
+    /** How long to wait for a scenario's records; bounded so that a missing record fails, not hangs. */
+    static final long RECORD_WAIT_MILLIS = Long.getLong("scenario.recordWaitMillis", 10_000);
+
     private final Records records;
     private final TlsContexts tls;
 
@@ -93,7 +96,7 @@ public final class ScenarioRunner {
         if (records.agentPresent()) {
             int expected = (r.clientExpect == null ? 0 : 1) + (r.serverExpect == null ? 0 : 1);
             try {
-                records.awaitCount(env.recordsBefore + expected, 10_000);
+                records.awaitCount(env.recordsBefore + expected, RECORD_WAIT_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -111,11 +114,11 @@ public final class ScenarioRunner {
         return r;
     }
 
-    static String toJson(List<Result> results) {
+    static List<Object> toMaps(List<Result> results) {
         List<Object> out = new ArrayList<>();
         for (Result r : results) {
             out.add(r.toMap());
         }
-        return Json.write(out);
+        return out;
     }
 }

@@ -1,0 +1,127 @@
+package dev.tlsautopsy.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The agent's promises to the host JVM, each in a forked JVM on JDK 17 and 25. */
+class AgentBehaviourIT {
+
+    static final String MAIN = "dev.tlsautopsy.demo.ScenarioMain";
+
+    static Stream<String> jdks() {
+        return Forked.jdks().stream();
+    }
+
+    private static List<String> scenarioArgs(String... scenarios) {
+        List<String> a = new ArrayList<>(List.of("--api", "SSLSocket", "--out", "results.json"));
+        a.addAll(List.of(scenarios));
+        return a;
+    }
+
+    private static List<String> traces(JsonObject results) {
+        List<String> out = new ArrayList<>();
+        for (JsonElement e : results.getAsJsonArray("results")) {
+            JsonObject r = e.getAsJsonObject();
+            out.add(r.get("scenario") + " " + r.get("clientTrace") + " " + r.get("serverTrace"));
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void badOptionsAreOneLineAndTheApplicationRunsOn(String jdk, @TempDir Path dir) throws Exception {
+        for (String[] bad : new String[][] {
+            {"interval=soon", "bad option interval=soon: expected a whole number of seconds"},
+            {"colour=blue", "unknown option 'colour'; accepted: summary, interval, log"},
+            {"log=loud", "bad option log=loud: expected one of off, unclean, all"},
+            {"instrument=jsse,quic", "bad option instrument=jsse,quic: expected hook groups"}}) {
+            Path d = dir.resolve(bad[0].replaceAll("[^a-z]", "_"));
+            Forked.Run run = Forked.java(jdk, d, List.of(Forked.agentArg(bad[0]), "-Dscenario.agentWaitMillis=1000"),
+                    MAIN, scenarioArgs("clean-close-client"), 120);
+            assertEquals(0, run.exit(), run.stderr());
+            List<String> lines = run.agentLines();
+            assertEquals(1, lines.size(), "exactly one line: " + lines);
+            assertTrue(lines.get(0).contains(bad[1]) && lines.get(0).endsWith("the agent is not installed"), lines.get(0));
+            assertFalse(run.results().get("agent").getAsBoolean());
+            assertTrue(run.results().getAsJsonArray("results").get(0).getAsJsonObject()
+                    .get("clientTrace").toString().contains("read: 4"), "the application ran normally");
+            try (Stream<Path> files = Files.list(d)) {
+                assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith("tls-autopsy-")), "no summary");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void aBrokenHookWarnsOnceAndChangesNothing(String jdk, @TempDir Path dir) throws Exception {
+        List<String> args = scenarioArgs("clean-close-client", "truncated", "bad-record-mac", "reset-on-read");
+        Forked.Run plain = Forked.java(jdk, dir.resolve("plain"), List.of(), MAIN, args, 120);
+        for (String hook : new String[] {"callExit", "alertReceived", "peerEof"}) {
+            Forked.Run broken = Forked.java(jdk, dir.resolve(hook),
+                    List.of(Forked.agentArg("interval=0"), "-Dtlsautopsy.debug.failHook=" + hook,
+                            "-Dscenario.recordWaitMillis=500"), MAIN, args, 120);
+            assertEquals(0, broken.exit(), broken.stderr());
+            List<String> warnings = broken.agentLines().stream().filter(l -> l.contains("failed and is now disabled"))
+                    .collect(Collectors.toList());
+            assertEquals(1, warnings.size(), hook + ": " + broken.agentLines());
+            assertTrue(warnings.get(0).startsWith("tls-autopsy: hook " + hook + " failed"), warnings.get(0));
+            assertEquals(traces(plain.results()), traces(broken.results()), hook + ": the application saw the same");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void recordingLogLinesAndRedaction(String jdk, @TempDir Path dir) throws Exception {
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("recording=rec.jfr,log=unclean,redact=true,interval=0")),
+                MAIN, scenarioArgs("clean-close-client", "truncated"), 120);
+        assertEquals(0, run.exit(), run.stderr());
+
+        List<String> lines = run.agentLines();
+        List<String> starts = lines.stream().filter(l -> l.contains(": instrumenting ")).collect(Collectors.toList());
+        assertEquals(1, starts.size(), "one start-up line: " + lines);
+        assertTrue(starts.get(0).contains("summary: " + dir.toRealPath()), starts.get(0));
+        List<String> endings = lines.stream().filter(l -> l.startsWith("tls-autopsy: connectionId=")).collect(Collectors.toList());
+        assertEquals(2, endings.size(), "log=unclean: the two TRUNCATED sides only: " + endings);
+        for (String l : endings) {
+            assertTrue(l.contains(" outcome=TRUNCATED initiator=PEER "), l);
+            assertTrue(l.matches(".* peerHost=host-[0-9a-f]{8} .*"), l);
+            assertFalse(l.contains("localhost") || l.contains("127.0.0.1"), l);
+        }
+
+        Path summary;
+        try (Stream<Path> files = Files.list(dir)) {
+            summary = files.filter(p -> p.getFileName().toString().matches("tls-autopsy-\\d+\\.json")).findFirst().orElseThrow();
+        }
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(summary)));
+        String json = Files.readString(summary);
+        assertFalse(json.contains("localhost") || json.contains("127.0.0.1"), json);
+        assertTrue(json.contains("\"final\": true"), json);
+
+        Path jfr = Paths.get(jdk, "bin", "jfr");
+        Process p = new ProcessBuilder(jfr.toString(), "print", "--events", "dev.tlsautopsy.ConnectionEnd",
+                dir.resolve("rec.jfr").toString()).redirectErrorStream(true).start();
+        String printed = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), printed);
+        assertEquals(4, printed.split("dev.tlsautopsy.ConnectionEnd \\{").length - 1, printed);
+        assertTrue(printed.contains("outcome = \"TRUNCATED\"") && printed.contains("outcome = \"CLEAN\""), printed);
+        assertTrue(printed.contains("stackTrace = ["), "events carry the observing thread's stack: " + printed);
+        assertFalse(printed.contains("localhost"), printed);
+    }
+}
