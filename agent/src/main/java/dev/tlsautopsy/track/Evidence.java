@@ -33,6 +33,8 @@ final class Evidence {
     volatile boolean closeNotifyQueued;
     volatile boolean localClosing;
     volatile boolean readTimedOut;
+    /** The timeout the application saw, shown in the record if its close makes it decisive. */
+    volatile String timeoutSeen;
     volatile int partialRecordBytes;
     long bytesIn;
     long bytesOut;

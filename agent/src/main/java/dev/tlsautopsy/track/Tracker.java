@@ -372,6 +372,12 @@ public final class Tracker implements Sink {
                 if (isFinalizer(Thread.currentThread())) {
                     decide(ev, Classifier.abandoned());
                 } else if (ev.readTimedOut) {
+                    synchronized (ev) {
+                        if (ev.appSaw == null && ev.timeoutSeen != null) {
+                            ev.appSaw = Ending.SAW_EXCEPTION;
+                            ev.exception = ev.timeoutSeen;
+                        }
+                    }
                     decide(ev, Classifier.closeAfterTimeout());
                 }
                 ev.localClosing = true;
@@ -474,6 +480,7 @@ public final class Tracker implements Sink {
         TransportFailure f = TransportFailure.of(thrown);
         if (f == TransportFailure.TIMED_OUT && ev.verdict == null) {
             // not decisive: the application may read past it; a close next makes it a TIMEOUT
+            ev.timeoutSeen = describe(thrown);
             ev.readTimedOut = true;
             return;
         }

@@ -128,6 +128,8 @@ class TrackerTest {
         tracker.callExit(close, Hooks.SOCKET_CLOSE, 0, null);
         assertEquals(Outcome.TIMEOUT, only().outcome());
         assertEquals(Initiator.LOCAL, only().initiator());
+        assertEquals("EXCEPTION", only().appSaw());
+        assertEquals("java.net.SocketTimeoutException: Read timed out", only().exception());
     }
 
     @Test

@@ -87,11 +87,13 @@ public final class Scenarios {
                         "the handshake never finished: a port scanner, a health check, or a stuck client",
                         api -> true, Scenarios::handshakeTimeout,
                         e -> null,
-                        e -> Expect.of("TIMEOUT", "LOCAL").with("handshakeCompleted", false)),
+                        e -> Expect.of("TIMEOUT", "LOCAL").with("handshakeCompleted", false).with("appSaw", "EXCEPTION")
+                                .with("exception", "java.net.SocketTimeoutException: Read timed out")),
                 new Scenario("read-timeout-then-close", "the client's read times out and it closes",
                         "the application gave up waiting for data",
                         api -> true, Scenarios::readTimeoutThenClose,
-                        e -> Expect.of("TIMEOUT", "LOCAL").with("closeNotifySent", true),
+                        e -> Expect.of("TIMEOUT", "LOCAL").with("closeNotifySent", true)
+                                .with("appSaw", "EXCEPTION").with("exception", "java.net.SocketTimeoutException: Read timed out"),
                         e -> Expect.of("CLEAN", "PEER").with("closeNotifyReceived", true)),
                 new Scenario("close-below-tls", "the client closes the raw transport below TLS while a read is pending",
                         "the transport was closed under TLS without close_notify: close the TLS layer instead",

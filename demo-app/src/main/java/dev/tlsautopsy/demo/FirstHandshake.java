@@ -1,0 +1,44 @@
+package dev.tlsautopsy.demo;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import javax.net.ssl.SSLSocket;
+
+/**
+ * Prints the milliseconds from JVM start to the first completed TLS 1.3 handshake over loopback:
+ * run it with and without the agent to see what the agent adds to start-up.
+ */
+public final class FirstHandshake {
+
+    private FirstHandshake() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        TlsContexts tls = new TlsContexts();
+        try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try (Socket plain = listener.accept();
+                     SSLSocket s = (SSLSocket) tls.server.getSocketFactory().createSocket(plain, null, true)) {
+                    s.setUseClientMode(false);
+                    s.startHandshake();
+                    s.getInputStream().read();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            server.start();
+            try (Socket plain = new Socket(InetAddress.getLoopbackAddress(), listener.getLocalPort());
+                 SSLSocket s = (SSLSocket) tls.client.getSocketFactory().createSocket(plain, "localhost",
+                         listener.getLocalPort(), true)) {
+                s.setEnabledProtocols(new String[] {"TLSv1.3"});
+                s.startHandshake();
+                long millis = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+                System.out.println("first handshake completed " + millis + " ms after JVM start");
+                s.getOutputStream().write(1);
+            }
+            server.join();
+        }
+    }
+}
