@@ -53,24 +53,27 @@ final class JfrOutput {
 
     /** Registers the periodic statistics event; costs JFR's initialisation, so it runs off the start-up path. */
     void registerStatistics(Stats stats, LongSupplier open) {
-        FlightRecorder.addPeriodicEvent(EndingStatisticsEvent.class, () -> {
-            EndingStatisticsEvent e = new EndingStatisticsEvent();
-            if (!e.isEnabled()) {
-                return;
-            }
-            e.connections = stats.connections();
-            e.open = open.getAsLong();
-            e.clean = stats.count(Outcome.CLEAN);
-            e.truncated = stats.count(Outcome.TRUNCATED);
-            e.shortRead = stats.count(Outcome.SHORT_READ);
-            e.badRecordMac = stats.count(Outcome.BAD_RECORD_MAC);
-            e.reset = stats.count(Outcome.RESET);
-            e.fatalAlert = stats.count(Outcome.FATAL_ALERT);
-            e.localAbort = stats.count(Outcome.LOCAL_ABORT);
-            e.timeout = stats.count(Outcome.TIMEOUT);
-            e.abandoned = stats.count(Outcome.ABANDONED);
-            e.error = stats.count(Outcome.ERROR);
-            e.commit();
-        });
+        FlightRecorder.addPeriodicEvent(EndingStatisticsEvent.class, () -> commitStatistics(stats, open));
+    }
+
+    /** One statistics event now (periodically, and once at exit so every recording ends with the final counts). */
+    static void commitStatistics(Stats stats, LongSupplier open) {
+        EndingStatisticsEvent e = new EndingStatisticsEvent();
+        if (!e.isEnabled()) {
+            return;
+        }
+        e.connections = stats.connections();
+        e.open = open.getAsLong();
+        e.clean = stats.count(Outcome.CLEAN);
+        e.truncated = stats.count(Outcome.TRUNCATED);
+        e.shortRead = stats.count(Outcome.SHORT_READ);
+        e.badRecordMac = stats.count(Outcome.BAD_RECORD_MAC);
+        e.reset = stats.count(Outcome.RESET);
+        e.fatalAlert = stats.count(Outcome.FATAL_ALERT);
+        e.localAbort = stats.count(Outcome.LOCAL_ABORT);
+        e.timeout = stats.count(Outcome.TIMEOUT);
+        e.abandoned = stats.count(Outcome.ABANDONED);
+        e.error = stats.count(Outcome.ERROR);
+        e.commit();
     }
 }

@@ -125,6 +125,13 @@ public final class Outputs implements Tracker.Publisher {
         if (summary != null) {
             summary.write(true);
         }
+        try {
+            // best effort: JFR's own shutdown hook runs concurrently and may have closed the recordings;
+            // the summary written above is the authoritative final count
+            JfrOutput.commitStatistics(stats, open);
+        } catch (Throwable t) {
+            // JFR may already be shutting down
+        }
         Recording r = recording;
         if (r != null) {
             try {

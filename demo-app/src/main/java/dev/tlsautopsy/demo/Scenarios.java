@@ -89,6 +89,12 @@ public final class Scenarios {
                         e -> null,
                         e -> Expect.of("TIMEOUT", "LOCAL").with("handshakeCompleted", false).with("appSaw", "EXCEPTION")
                                 .with("exception", "java.net.SocketTimeoutException: Read timed out")),
+                new Scenario("plaintext-client", "a plain TCP client speaks HTTP to the TLS port",
+                        "not TLS at all: a plaintext client, a health check or a scanner on the TLS port",
+                        api -> true, Scenarios::plaintextClient,
+                        e -> null,
+                        e -> Expect.of("FATAL_ALERT", "LOCAL").with("alertDirection", "SENT")
+                                .with("handshakeCompleted", false).with("appSaw", "EXCEPTION")),
                 new Scenario("read-timeout-then-close", "the client's read times out and it closes",
                         "the application gave up waiting for data",
                         api -> true, Scenarios::readTimeoutThenClose,
@@ -267,6 +273,28 @@ public final class Scenarios {
             return null;
         });
         try (Socket plain = e.connectPlain(port)) {
+            join(server);
+        }
+    }
+
+    static void plaintextClient(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = e.server(() -> {
+            TlsConn c = e.accept();
+            attempt(e.serverTrace, "handshake", c::handshake);
+            attempt(e.serverTrace, "close", c::close);
+            return null;
+        });
+        try (Socket plain = e.connectPlain(port)) {
+            plain.getOutputStream().write(bytes("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+            byte[] buf = new byte[256];
+            try {
+                while (plain.getInputStream().read(buf) >= 0) {
+                    // the server's alert, then its close
+                }
+            } catch (java.io.IOException ignored) {
+                // a reset is as good an ending as a FIN here
+            }
             join(server);
         }
     }

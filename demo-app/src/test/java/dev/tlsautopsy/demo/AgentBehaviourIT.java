@@ -123,5 +123,15 @@ class AgentBehaviourIT {
         assertTrue(printed.contains("outcome = \"TRUNCATED\"") && printed.contains("outcome = \"CLEAN\""), printed);
         assertTrue(printed.contains("stackTrace = ["), "events carry the observing thread's stack: " + printed);
         assertFalse(printed.contains("localhost"), printed);
+
+        p = new ProcessBuilder(jfr.toString(), "print", "--events", "dev.tlsautopsy.EndingStatistics",
+                dir.resolve("rec.jfr").toString()).redirectErrorStream(true).start();
+        String stats = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        // the exit-time statistics event races JFR's own shutdown hook: when it made it, it holds the final counts
+        if (stats.contains("connections =")) {
+            assertTrue(stats.contains("connections = 4") && stats.contains("truncated = 2") && stats.contains("clean = 2"),
+                    "the last statistics event holds the final counts: " + stats);
+        }
     }
 }
