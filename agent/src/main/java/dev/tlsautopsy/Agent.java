@@ -18,6 +18,9 @@ import java.util.jar.JarOutputStream;
 public final class Agent {
 
     private static final String[] BOOTSTRAP_CLASSES = {"dev/tlsautopsy/bootstrap/Sink", "dev/tlsautopsy/bootstrap/Hooks"};
+    /** Set in the host JVM once the agent is installed: its start-up line. */
+    public static final String ACTIVE_PROPERTY = "tlsautopsy.agent";
+
     private static volatile String active;
 
     private Agent() {
@@ -36,8 +39,9 @@ public final class Agent {
                 System.err.println("tls-autopsy: " + e.getMessage() + "; the agent is not installed");
                 return;
             }
-            if (active != null) {
-                System.err.println("tls-autopsy: already active (" + active + "); nothing changed");
+            if (active != null || System.getProperty(ACTIVE_PROPERTY) != null) {
+                System.err.println("tls-autopsy: already active (" + System.getProperty(ACTIVE_PROPERTY)
+                        + "); nothing changed");
                 return;
             }
             // Byte Buddy's own switches; the shaded copy reads them under its relocated names
@@ -45,6 +49,8 @@ public final class Agent {
             appendBootstrap(inst);
             String line = dev.tlsautopsy.instrument.Installer.install(options, inst, version());
             active = line;
+            // lets `attach` report where the summary goes, and refuse a second copy
+            System.setProperty(ACTIVE_PROPERTY, line);
             System.err.println(line);
         } catch (Throwable t) {
             System.err.println("tls-autopsy: not installed: " + t);

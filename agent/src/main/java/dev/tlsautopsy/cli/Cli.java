@@ -34,7 +34,9 @@ public final class Cli {
                 out.println(USAGE);
                 return 0;
             case "list":
+                return ListJvms.run(out);
             case "attach":
+                return Attach.run(args, out, err);
             case "summarize":
             case "watch":
                 err.println("tls-autopsy: '" + args[0] + "' is not available in this build yet");

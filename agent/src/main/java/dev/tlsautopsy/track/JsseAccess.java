@@ -24,6 +24,13 @@ final class JsseAccess {
         final VarHandle isClientMode;
         final VarHandle socketContext;
         final VarHandle engineContext;
+        final VarHandle isNegotiated;
+        final VarHandle handshakeContext;
+        final VarHandle isBroken;
+        final VarHandle isInputCloseNotified;
+        final VarHandle conSession;
+        final VarHandle outputRecord;
+        final VarHandle outputClosed;
 
         Fields() throws ReflectiveOperationException {
             Class<?> ctx = Class.forName("sun.security.ssl.TransportContext", false, null);
@@ -37,6 +44,16 @@ final class JsseAccess {
             isClientMode = MethodHandles.privateLookupIn(cfg, l).findVarHandle(cfg, "isClientMode", boolean.class);
             socketContext = MethodHandles.privateLookupIn(socket, l).findVarHandle(socket, "conContext", ctx);
             engineContext = MethodHandles.privateLookupIn(engine, l).findVarHandle(engine, "conContext", ctx);
+            MethodHandles.Lookup c = MethodHandles.privateLookupIn(ctx, l);
+            isNegotiated = c.findVarHandle(ctx, "isNegotiated", boolean.class);
+            handshakeContext = c.findVarHandle(ctx, "handshakeContext",
+                    Class.forName("sun.security.ssl.HandshakeContext", false, null));
+            isBroken = c.findVarHandle(ctx, "isBroken", boolean.class);
+            isInputCloseNotified = c.findVarHandle(ctx, "isInputCloseNotified", boolean.class);
+            conSession = c.findVarHandle(ctx, "conSession", Class.forName("sun.security.ssl.SSLSessionImpl", false, null));
+            Class<?> out = Class.forName("sun.security.ssl.OutputRecord", false, null);
+            outputRecord = c.findVarHandle(ctx, "outputRecord", out);
+            outputClosed = MethodHandles.privateLookupIn(out, l).findVarHandle(out, "isClosed", boolean.class);
         }
     }
 
@@ -85,22 +102,48 @@ final class JsseAccess {
         return f == null ? null : f.transport.get(transportContext);
     }
 
+    private static Object context(Fields f, Object transportObject) {
+        String name = transportObject.getClass().getName();
+        if (name.equals("sun.security.ssl.SSLSocketImpl")) {
+            return f.socketContext.get(transportObject);
+        } else if (name.equals("sun.security.ssl.SSLEngineImpl")) {
+            return f.engineContext.get(transportObject);
+        }
+        return null;
+    }
+
     /** {@code CLIENT}, {@code SERVER}, or empty when the transport is not the JDK's. */
     String role(Object transportObject) {
         Fields f = fields();
-        if (f == null) {
-            return "";
-        }
-        Object ctx;
-        String name = transportObject.getClass().getName();
-        if (name.equals("sun.security.ssl.SSLSocketImpl")) {
-            ctx = f.socketContext.get(transportObject);
-        } else if (name.equals("sun.security.ssl.SSLEngineImpl")) {
-            ctx = f.engineContext.get(transportObject);
-        } else {
+        Object ctx = f == null ? null : context(f, transportObject);
+        if (ctx == null) {
             return "";
         }
         Object cfg = f.sslConfig.get(ctx);
         return (boolean) f.isClientMode.get(cfg) ? "CLIENT" : "SERVER";
+    }
+
+    /** What a connection that existed before the agent looks like now. */
+    static final class State {
+        boolean established;     // negotiated or handshaking
+        boolean negotiated;
+        boolean ended;           // closed, broken or half-closed by the peer before we looked
+        Object session;
+    }
+
+    /** The state of a JDK connection, or null when it is not the JDK's. */
+    State state(Object transportObject) {
+        Fields f = fields();
+        Object ctx = f == null ? null : context(f, transportObject);
+        if (ctx == null) {
+            return null;
+        }
+        State s = new State();
+        s.negotiated = (boolean) f.isNegotiated.get(ctx);
+        s.established = s.negotiated || f.handshakeContext.get(ctx) != null;
+        s.ended = (boolean) f.isBroken.get(ctx) || (boolean) f.isInputCloseNotified.get(ctx)
+                || (boolean) f.outputClosed.get(f.outputRecord.get(ctx));
+        s.session = f.conSession.get(ctx);
+        return s;
     }
 }

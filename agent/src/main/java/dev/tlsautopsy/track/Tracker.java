@@ -92,6 +92,22 @@ public final class Tracker implements Sink {
         startedCount.incrementAndGet();
         ev.jfrEvent = publisher.started();
         describe(ev, transport);
+        if (jsse != null && transport != null) {
+            // first seen mid-connection (attached to a running JVM): the handshake may be long done
+            JsseAccess.State s = jsse.state(transport);
+            if (s != null && s.negotiated) {
+                ev.handshakeCompleted = true;
+                recordSession(ev, s.session);
+            }
+        }
+    }
+
+    private static void recordSession(Evidence ev, Object session) {
+        if (session instanceof SSLSession) {
+            SSLSession s = (SSLSession) session;
+            ev.protocol = s.getProtocol();
+            ev.cipherSuite = s.getCipherSuite();
+        }
     }
 
     private void describe(Evidence ev, Object transport) {
@@ -224,11 +240,7 @@ public final class Tracker implements Sink {
         Evidence ev = evidence(transport, true);
         markStarted(ev, transport);
         ev.handshakeCompleted = true;
-        if (session instanceof SSLSession) {
-            SSLSession s = (SSLSession) session;
-            ev.protocol = s.getProtocol();
-            ev.cipherSuite = s.getCipherSuite();
-        }
+        recordSession(ev, session);
     }
 
     @Override
@@ -349,17 +361,31 @@ public final class Tracker implements Sink {
 
     // ---------------------------------------------------------------- Sink: application calls
 
+    /**
+     * A connection first seen after its handshake started (the agent was attached to a running JVM)
+     * is tracked from now on, unless it had already ended before the agent could see it.
+     */
+    private void adopt(Evidence ev, Object transport) {
+        if (ev.started || jsse == null) {
+            return;
+        }
+        JsseAccess.State s = jsse.state(transport);
+        if (s == null || !s.established || s.ended) {
+            return;
+        }
+        markStarted(ev, transport);
+    }
+
     @Override
     public Object callEnter(Object transport, int call) {
-        boolean closing = call == Hooks.SOCKET_CLOSE || call == Hooks.ENGINE_CLOSE_INBOUND
-                || call == Hooks.ENGINE_CLOSE_OUTBOUND || call == Hooks.SOCKET_SHUTDOWN_OUTPUT;
         // a channel failure belongs to the engine this thread closes next, decided or not: never keep it
         Throwable failure = call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND
                 ? takeChannelFailure() : null;
-        Evidence ev = evidence(transport, !closing);
+        Evidence ev = evidence(transport, true);
         if (ev == null) {
             return null;
         }
+        adopt(ev, transport);
         ev.enterCall();
         if (!ev.started || ev.verdict != null) {
             if (call == Hooks.SOCKET_CLOSE || call == Hooks.ENGINE_CLOSE_OUTBOUND) {

@@ -30,7 +30,12 @@ public final class Records implements NotificationListener {
 
     /** Subscribes when the agent is loaded (waiting up to {@code timeoutMillis} for its MBean). */
     public static Records subscribe(long timeoutMillis) throws Exception {
-        boolean loaded = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        return subscribe(timeoutMillis, false);
+    }
+
+    /** With {@code attached}, waits for the agent even though the command line does not load it. */
+    public static Records subscribe(long timeoutMillis, boolean attached) throws Exception {
+        boolean loaded = attached || ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .anyMatch(a -> a.startsWith("-javaagent:") && a.contains("tls-autopsy"));
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         ObjectName name = new ObjectName(MBEAN);

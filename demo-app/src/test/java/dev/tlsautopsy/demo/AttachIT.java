@@ -1,0 +1,146 @@
+package dev.tlsautopsy.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The production path: a JVM started without the agent, with TLS connections open; {@code list} finds
+ * it, {@code attach} loads the agent (bad options first: refused, nothing changes; then twice: the
+ * second says it is already active); connections made after the attach and those open before it get
+ * their records.
+ */
+class AttachIT {
+
+    static Stream<String> jdks() {
+        return Forked.jdks().stream();
+    }
+
+    static Forked.Run cli(String jdk, Path dir, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(jdk, "bin", "java").toString(), "-jar", Forked.AGENT.toString()));
+        cmd.addAll(List.of(args));
+        Files.createDirectories(dir);
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        String out = read(p.getInputStream());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "cli " + List.of(args) + " did not finish");
+        return new Forked.Run(p.exitValue(), out, err.get(), dir);
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void attachToARunningJvm(String jdk, @TempDir Path dir) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(jdk, "bin", "java").toString()));
+        if (Runtime.version().feature() >= 21 || jdk.contains("25")) {
+            cmd.add("-XX:+EnableDynamicAgentLoading");
+        }
+        cmd.addAll(List.of("-cp", Forked.DEMO.toString(), "dev.tlsautopsy.demo.AttachTarget", "results.json"));
+        Process target = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectError(dir.resolve("target-stderr.txt").toFile()).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
+            String ready = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return out.readLine();
+                } catch (java.io.IOException e) {
+                    return e.toString();
+                }
+            }).get(60, TimeUnit.SECONDS);
+            assertTrue(ready != null && ready.startsWith("ready "), "target said: " + ready);
+            String pid = Long.toString(target.pid());
+
+            Forked.Run list = cli(jdk, dir.resolve("list"), "list");
+            assertEquals(0, list.exit(), list.stderr());
+            assertTrue(list.stdout().lines().anyMatch(l -> l.startsWith(pid + " ") && l.endsWith("dev.tlsautopsy.demo.AttachTarget")),
+                    list.stdout());
+
+            Forked.Run bad = cli(jdk, dir.resolve("bad"), "attach", pid, "interval=soon");
+            assertEquals(2, bad.exit());
+            assertEquals(1, bad.stderr().lines().count(), bad.stderr());
+            assertTrue(bad.stderr().startsWith("tls-autopsy: bad option interval=soon"), bad.stderr());
+
+            long t0 = System.nanoTime();
+            Forked.Run ok = cli(jdk, dir.resolve("attach"), "attach", pid, "summary=" + dir.resolve("summary.json") + ",interval=0");
+            long attachMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertEquals(0, ok.exit(), ok.stderr());
+            assertTrue(ok.stdout().startsWith("attached to " + pid + ": tls-autopsy ")
+                    && ok.stdout().contains("summary: " + dir.resolve("summary.json")), ok.stdout());
+            System.out.println("attach end to end on " + Forked.shortName(jdk) + ": " + attachMillis + " ms");
+
+            Forked.Run again = cli(jdk, dir.resolve("again"), "attach", pid);
+            assertEquals(0, again.exit(), again.stderr());
+            assertTrue(again.stdout().contains("already active in " + pid + "; nothing changed"), again.stdout());
+
+            try (OutputStream in = target.getOutputStream()) {
+                in.write("go\n".getBytes(StandardCharsets.UTF_8));
+            }
+            assertTrue(target.waitFor(120, TimeUnit.SECONDS), "target did not finish");
+            assertEquals(0, target.exitValue(), Files.readString(dir.resolve("target-stderr.txt")));
+        } finally {
+            target.destroyForcibly();
+        }
+
+        String stderr = Files.readString(dir.resolve("target-stderr.txt"));
+        assertEquals(1, stderr.lines().filter(l -> l.contains(": instrumenting ")).count(), stderr);
+        assertFalse(stderr.contains("WARNING: A Java agent has been loaded dynamically"), stderr);
+
+        JsonObject r = JsonParser.parseString(Files.readString(dir.resolve("results.json"))).getAsJsonObject();
+        assertTrue(r.get("agent").getAsBoolean());
+        List<String> failures = new ArrayList<>();
+        for (JsonElement e : r.getAsJsonArray("results")) {
+            JsonObject s = e.getAsJsonObject();
+            String name = s.get("api").getAsString() + " " + s.get("scenario").getAsString();
+            for (String k : new String[] {"error", "clientMismatch", "serverMismatch"}) {
+                if (!s.get(k).getAsString().isEmpty()) {
+                    failures.add(name + " " + k + ": " + s.get(k).getAsString());
+                }
+            }
+        }
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+
+        // the connections that were open before the agent came: tracked from their next event on
+        List<String> before = new ArrayList<>();
+        for (JsonElement e : r.getAsJsonArray("openedBeforeAttach")) {
+            JsonObject rec = e.getAsJsonObject();
+            before.add(rec.get("api").getAsString() + " " + rec.get("role").getAsString() + " "
+                    + rec.get("outcome").getAsString() + " " + rec.get("initiator").getAsString() + " "
+                    + rec.get("handshakeCompleted").getAsBoolean() + " " + rec.get("protocol").getAsString());
+        }
+        before.sort(null);
+        assertEquals(List.of(
+                "SSLEngine CLIENT CLEAN LOCAL true TLSv1.3", "SSLEngine SERVER CLEAN PEER true TLSv1.3",
+                "SSLSocket CLIENT CLEAN LOCAL true TLSv1.3", "SSLSocket SERVER CLEAN PEER true TLSv1.3"), before);
+
+        JsonObject summary = JsonParser.parseString(Files.readString(dir.resolve("summary.json"))).getAsJsonObject();
+        assertTrue(summary.get("final").getAsBoolean());
+        assertEquals(r.getAsJsonArray("records").size(), summary.get("connections").getAsInt());
+        assertEquals(0, summary.get("open").getAsInt());
+    }
+}
