@@ -57,7 +57,7 @@ public final class Agent {
         }
     }
 
-    static String version() {
+    public static String version() {
         try (InputStream in = Agent.class.getResourceAsStream("/tls-autopsy-version.properties")) {
             Properties p = new Properties();
             if (in != null) {

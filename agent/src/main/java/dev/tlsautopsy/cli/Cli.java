@@ -38,9 +38,9 @@ public final class Cli {
             case "attach":
                 return Attach.run(args, out, err);
             case "summarize":
+                return Summarize.run(args, out, err, dev.tlsautopsy.Agent.version());
             case "watch":
-                err.println("tls-autopsy: '" + args[0] + "' is not available in this build yet");
-                return 1;
+                return Watch.run(args, out, err);
             default:
                 err.println("tls-autopsy: unknown command '" + args[0] + "'; try --help");
                 return 2;

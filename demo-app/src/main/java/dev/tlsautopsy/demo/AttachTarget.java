@@ -14,7 +14,8 @@ import java.util.concurrent.Future;
 /**
  * A JVM for attach tests and demos: opens one SSLSocket and one SSLEngine connection, prints
  * {@code ready}, waits for {@code go} on stdin (attach the agent in between), then runs scenarios,
- * closes the connections it opened before the agent came, and writes what it saw to {@code --out}.
+ * closes the connections it opened before the agent came, writes what it saw to the file named by its
+ * first argument, prints {@code done}, and stays up until stdin closes.
  */
 public final class AttachTarget {
 
@@ -80,5 +81,9 @@ public final class AttachTarget {
         o.put("results", ScenarioRunner.toMaps(results));
         Files.write(Paths.get(out), Json.write(o).getBytes(StandardCharsets.UTF_8));
         System.out.println("done");
+        System.out.flush();
+        while ((line = in.readLine()) != null && !line.trim().equals("exit")) {
+            // stay up (for watch) until stdin closes
+        }
     }
 }

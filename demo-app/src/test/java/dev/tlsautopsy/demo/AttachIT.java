@@ -54,6 +54,74 @@ class AttachIT {
         }
     }
 
+    static Path extractJfc(Path dir) throws Exception {
+        Path jfc = dir.resolve("tls-autopsy.jfc");
+        try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(Forked.AGENT.toFile());
+             java.io.InputStream in = zip.getInputStream(zip.getEntry("tls-autopsy.jfc"))) {
+            Files.copy(in, jfc);
+        }
+        return jfc;
+    }
+
+    static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = read(p.getInputStream());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), List.of(cmd) + " did not finish");
+        assertEquals(0, p.exitValue(), List.of(cmd) + ": " + out);
+    }
+
+    /** A process's output lines as they come, waited on with a bounded time. */
+    static final class Lines {
+        final Process process;
+        private final List<String> lines = new ArrayList<>();
+
+        private Lines(Process p) {
+            this.process = p;
+        }
+
+        static Lines of(Process p) {
+            Lines l = new Lines(p);
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        synchronized (l) {
+                            l.lines.add(line);
+                            l.notifyAll();
+                        }
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the process ended
+                }
+            }, "lines");
+            t.setDaemon(true);
+            t.start();
+            return l;
+        }
+
+        synchronized boolean await(java.util.function.Predicate<String> match, long seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            int seen = 0;
+            while (true) {
+                for (; seen < lines.size(); seen++) {
+                    if (match.test(lines.get(seen))) {
+                        return true;
+                    }
+                }
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                wait(left);
+            }
+        }
+
+        @Override
+        public synchronized String toString() {
+            return String.join("\n", lines);
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("jdks")
     void attachToARunningJvm(String jdk, @TempDir Path dir) throws Exception {
@@ -98,11 +166,42 @@ class AttachIT {
             assertEquals(0, again.exit(), again.stderr());
             assertTrue(again.stdout().contains("already active in " + pid + "; nothing changed"), again.stdout());
 
-            try (OutputStream in = target.getOutputStream()) {
+            // JFR tooling: the jar's settings file with jcmd, and the live table of `watch`
+            Path jfc = extractJfc(dir);
+            Path jcmd = Paths.get(jdk, "bin", "jcmd");
+            run(jcmd.toString(), pid, "JFR.start", "name=tls", "settings=" + jfc);
+            Lines watch = Lines.of(new ProcessBuilder(Paths.get(jdk, "bin", "java").toString(), "-jar",
+                    Forked.AGENT.toString(), "watch", pid).redirectErrorStream(true).start());
+            try {
+                assertTrue(watch.await(l -> l.startsWith("watching " + pid), 60), "watch did not start: " + watch);
+                OutputStream in = target.getOutputStream();
                 in.write("go\n".getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                String done = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return out.readLine();
+                    } catch (java.io.IOException e) {
+                        return e.toString();
+                    }
+                }).get(120, TimeUnit.SECONDS);
+                assertEquals("done", done);
+                // 6 scenarios x 2 sides + the 4 connections opened before the attach
+                assertTrue(watch.await(l -> l.matches("tls-autopsy watch " + pid + " .* 16 ending\\(s\\)"), 60),
+                        "watch never showed the 16 endings: " + watch);
+                run(jcmd.toString(), pid, "JFR.dump", "name=tls", "filename=" + dir.resolve("jcmd.jfr"));
+                in.close();
+                assertTrue(target.waitFor(60, TimeUnit.SECONDS), "target did not finish");
+                assertEquals(0, target.exitValue(), Files.readString(dir.resolve("target-stderr.txt")));
+                assertTrue(watch.process.waitFor(30, TimeUnit.SECONDS), "watch did not stop when the target exited");
+                assertEquals(0, watch.process.exitValue());
+                assertTrue(watch.await(l -> l.equals("target " + pid + " exited"), 1), watch.toString());
+                assertTrue(watch.await(l -> l.matches("TRUNCATED +2 +2 +0"), 1), watch.toString());
+            } finally {
+                watch.process.destroyForcibly();
             }
-            assertTrue(target.waitFor(120, TimeUnit.SECONDS), "target did not finish");
-            assertEquals(0, target.exitValue(), Files.readString(dir.resolve("target-stderr.txt")));
+            Forked.Run summarized = cli(jdk, dir.resolve("summarize"), "summarize", dir.resolve("jcmd.jfr").toString());
+            assertEquals(0, summarized.exit(), summarized.stderr());
+            assertTrue(summarized.stdout().startsWith("16 connection(s) from 1 file(s)"), summarized.stdout());
         } finally {
             target.destroyForcibly();
         }
