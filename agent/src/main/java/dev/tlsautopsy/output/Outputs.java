@@ -29,7 +29,6 @@ public final class Outputs implements Tracker.Publisher {
     private final String agentVersion;
     private volatile Endings mbean;
     private volatile LongSupplier open = () -> 0;
-    private Recording recording;
 
     public Outputs(Options options, String agentVersion) {
         this.options = options;
@@ -92,10 +91,11 @@ public final class Outputs implements Tracker.Publisher {
             Recording r = new Recording(Configuration.create(new InputStreamReader(in, StandardCharsets.UTF_8)));
             r.setName("tls-autopsy");
             r.setToDisk(true);
-            r.setDumpOnExit(true);
+            // written when JFR's own shutdown stops it (under the recorder's lock, before the repository
+            // is cleared). Stopping it from our exit hook, or dumpOnExit, would race that and can leave
+            // an empty file (checked on JDK 17.0.15 and 25.0.3)
             r.setDestination(destination);
             r.start();
-            recording = r;
         } catch (Exception e) {
             System.err.println("tls-autopsy: cannot start the JFR recording " + destination + ": " + e);
         }
@@ -120,7 +120,7 @@ public final class Outputs implements Tracker.Publisher {
         }
     }
 
-    /** At JVM exit, after the tracker has flushed: the final summary, then the recording. */
+    /** At JVM exit, after the tracker has flushed: the final summary and statistics event. */
     public void shutdown() {
         if (summary != null) {
             summary.write(true);
@@ -131,14 +131,6 @@ public final class Outputs implements Tracker.Publisher {
             JfrOutput.commitStatistics(stats, open);
         } catch (Throwable t) {
             // JFR may already be shutting down
-        }
-        Recording r = recording;
-        if (r != null) {
-            try {
-                r.stop();
-            } catch (Exception ignored) {
-                // JFR's own shutdown hook may have stopped and written it already
-            }
         }
     }
 

@@ -100,6 +100,12 @@ public final class Env implements AutoCloseable {
         return s;
     }
 
+    /** Closed with the scenario. */
+    public <T extends AutoCloseable> T closeLater(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
     public FaultProxy proxy(int serverPort) throws IOException {
         FaultProxy p = new FaultProxy(serverPort);
         resources.add(p);

@@ -111,6 +111,24 @@ public final class Scenarios {
                         api -> api == Env.Api.SSLSocket, Scenarios::lingerTimeout,
                         e -> Expect.of("LOCAL_ABORT", "LOCAL").with("closeNotifySent", false),
                         e -> Expect.anyRecord()),
+                new Scenario("openssl-server-clean", "client closes against openssl s_server",
+                        null, api -> OpenSsl.available(), Scenarios::openSslServerClean,
+                        e -> Expect.of("CLEAN", "LOCAL").with("closeNotifySent", true).with("bytesIn", 5),
+                        e -> null),
+                new Scenario("openssl-server-killed", "openssl s_server is killed (SIGKILL) mid-connection",
+                        "the peer process died: the kernel closed its TCP connection, no close_notify",
+                        api -> OpenSsl.available(), Scenarios::openSslServerKilled,
+                        e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false),
+                        e -> null),
+                new Scenario("openssl-client-clean", "openssl s_client sends close_notify at end of input",
+                        null, api -> OpenSsl.available(), Scenarios::openSslClientClean,
+                        e -> null,
+                        e -> Expect.of("CLEAN", "PEER").with("closeNotifyReceived", true).with("bytesIn", 5)),
+                new Scenario("openssl-client-killed", "openssl s_client is killed (SIGKILL) mid-connection",
+                        "the peer process died: the kernel closed its TCP connection, no close_notify",
+                        api -> OpenSsl.available(), Scenarios::openSslClientKilled,
+                        e -> null,
+                        e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false)),
                 new Scenario("abandoned", "the client drops the connection without closing it",
                         "a connection leak: the application lost the connection without closing it",
                         api -> true, Scenarios::abandoned,
@@ -383,6 +401,64 @@ public final class Scenarios {
         if (parkedPolls < 10) {
             throw new IllegalStateException("the writer never blocked");
         }
+    }
+
+    static void openSslServerClean(Env e) throws Exception {
+        int port = OpenSsl.freePort();
+        OpenSsl.Peer server = e.closeLater(OpenSsl.server(port, e.protocol));
+        TlsConn c = e.connect(port);
+        attempt(e.clientTrace, "handshake", c::handshake);
+        attempt(e.clientTrace, "write", () -> c.write(bytes("ping\n")));
+        read(e.clientTrace, c);
+        attempt(e.clientTrace, "close", c::close);
+        // what the seed question judged by: s_server -state reports the close_notify
+        e.serverTrace.add("openssl read close_notify: "
+                + server.await(l -> l.contains("SSL3 alert read:warning:close notify"), 10));
+    }
+
+    static void openSslServerKilled(Env e) throws Exception {
+        int port = OpenSsl.freePort();
+        OpenSsl.Peer server = e.closeLater(OpenSsl.server(port, e.protocol));
+        TlsConn c = e.connect(port);
+        attempt(e.clientTrace, "handshake", c::handshake);
+        attempt(e.clientTrace, "write", () -> c.write(bytes("ping\n")));
+        read(e.clientTrace, c);
+        server.kill();
+        read(e.clientTrace, c);
+        attempt(e.clientTrace, "close", c::close);
+    }
+
+    private static Future<?> serveOpenSslClient(Env e) {
+        return e.server(() -> {
+            TlsConn c = e.accept();
+            attempt(e.serverTrace, "handshake", c::handshake);
+            read(e.serverTrace, c);
+            attempt(e.serverTrace, "write", () -> c.write(bytes("pong\n")));
+            read(e.serverTrace, c);
+            attempt(e.serverTrace, "close", c::close);
+            return null;
+        });
+    }
+
+    static void openSslClientClean(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveOpenSslClient(e);
+        OpenSsl.Peer client = e.closeLater(OpenSsl.client(port, e.protocol));
+        client.send("ping\n");
+        e.clientTrace.add("openssl got pong: " + client.await(l -> l.equals("pong"), 10));
+        client.closeInput();
+        e.clientTrace.add("openssl exited: " + client.exited(10));
+        join(server);
+    }
+
+    static void openSslClientKilled(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveOpenSslClient(e);
+        OpenSsl.Peer client = e.closeLater(OpenSsl.client(port, e.protocol));
+        client.send("ping\n");
+        e.clientTrace.add("openssl got pong: " + client.await(l -> l.equals("pong"), 10));
+        client.kill();
+        join(server);
     }
 
     static void abandoned(Env e) throws Exception {

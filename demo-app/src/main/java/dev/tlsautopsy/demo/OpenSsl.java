@@ -1,0 +1,161 @@
+package dev.tlsautopsy.demo;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** {@code openssl s_server} and {@code s_client} as real peers, started and stopped by the scenario. */
+final class OpenSsl {
+
+    private static Boolean available;
+    private static Path material;
+
+    private OpenSsl() {
+    }
+
+    static synchronized boolean available() {
+        if (available == null) {
+            try {
+                Process p = new ProcessBuilder("openssl", "version").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                available = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+            } catch (Exception e) {
+                available = false;
+            }
+        }
+        return available;
+    }
+
+    private static synchronized Path material() throws IOException {
+        if (material == null) {
+            Path dir = Files.createTempDirectory("tls-autopsy-openssl");
+            dir.toFile().deleteOnExit();
+            for (String name : new String[] {"tls-autopsy-server.crt.pem", "tls-autopsy-server.key.pem"}) {
+                try (InputStream in = OpenSsl.class.getResourceAsStream("/" + name)) {
+                    Path f = dir.resolve(name);
+                    Files.copy(in, f, StandardCopyOption.REPLACE_EXISTING);
+                    f.toFile().deleteOnExit();
+                }
+            }
+            material = dir;
+        }
+        return material;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String flag(String protocol) {
+        return "TLSv1.2".equals(protocol) ? "-tls1_2" : "-tls1_3";
+    }
+
+    /** {@code s_server -rev -state}: answers each line reversed and logs its TLS state changes and alerts. */
+    static Peer server(int port, String protocol) throws IOException, InterruptedException {
+        Path m = material();
+        Peer p = new Peer(new ProcessBuilder("openssl", "s_server", "-accept", "127.0.0.1:" + port,
+                "-cert", m.resolve("tls-autopsy-server.crt.pem").toString(),
+                "-key", m.resolve("tls-autopsy-server.key.pem").toString(),
+                "-rev", "-state", "-naccept", "1", flag(protocol)).redirectErrorStream(true).start());
+        if (!p.await(l -> l.equals("ACCEPT"), 10)) {
+            p.close();
+            throw new IOException("openssl s_server did not start: " + p);
+        }
+        return p;
+    }
+
+    /** {@code s_client -quiet -no_ign_eof}: sends its stdin, prints what it receives, closes TLS on EOF. */
+    static Peer client(int port, String protocol) throws IOException {
+        return new Peer(new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-quiet",
+                "-no_ign_eof", flag(protocol)).redirectErrorStream(true).start());
+    }
+
+    /** A running openssl process and the lines it printed. */
+    static final class Peer implements AutoCloseable {
+        final Process process;
+        private final List<String> lines = new ArrayList<>();
+
+        Peer(Process process) {
+            this.process = process;
+            Thread t = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        synchronized (this) {
+                            lines.add(line);
+                            notifyAll();
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            }, "openssl-output");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        void send(String text) throws IOException {
+            OutputStream in = process.getOutputStream();
+            in.write(text.getBytes(StandardCharsets.US_ASCII));
+            in.flush();
+        }
+
+        void closeInput() throws IOException {
+            process.getOutputStream().close();
+        }
+
+        /** Kills the process (SIGKILL): the kernel closes its socket, no TLS shutdown. */
+        void kill() throws InterruptedException {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+
+        boolean exited(long seconds) throws InterruptedException {
+            return process.waitFor(seconds, TimeUnit.SECONDS);
+        }
+
+        synchronized boolean await(Predicate<String> match, long seconds) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            int seen = 0;
+            while (true) {
+                for (; seen < lines.size(); seen++) {
+                    if (match.test(lines.get(seen))) {
+                        return true;
+                    }
+                }
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    return false;
+                }
+                wait(left);
+            }
+        }
+
+        @Override
+        public synchronized String toString() {
+            return String.join("\n", lines);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            if (process.isAlive()) {
+                kill();
+            }
+        }
+    }
+}
