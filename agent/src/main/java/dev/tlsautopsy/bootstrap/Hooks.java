@@ -14,11 +14,16 @@ public final class Hooks {
             SOCKET_SHUTDOWN_OUTPUT = 4, ENGINE_WRAP = 5, ENGINE_UNWRAP = 6, ENGINE_CLOSE_INBOUND = 7,
             ENGINE_CLOSE_OUTBOUND = 8, ENGINE_BEGIN_HANDSHAKE = 9, ENGINE_TASK = 10;
 
+    /** Netty events, passed to {@link Sink#netty}: subject is the SslHandler, or the channel for the last two. */
+    public static final int NETTY_HANDLER_CREATED = 0, NETTY_HANDLER_ADDED = 1, NETTY_CLOSING = 2,
+            NETTY_INACTIVE = 3, NETTY_EXCEPTION = 4, NETTY_HANDSHAKE_FAILURE = 5, NETTY_REMOVED = 6,
+            NETTY_CHANNEL_CLOSING = 7, NETTY_CHANNEL_PEER_EOF = 8, NETTY_CONTEXT_HANDSHAKE_FAILURE = 9;
+
     private static final String[] NAMES = {
         "handshakeStarting", "handshakeFinished", "enterAlertScope", "exitAlertScope", "alertEncoded",
         "alertEncoding",
         "alertReceived", "fatal", "fatalDone", "recordEof", "peerEof", "callEnter", "callExit",
-        "engineResult", "channelFailed"
+        "engineResult", "channelFailed", "netty"
     };
     private static final boolean[] OFF = new boolean[NAMES.length];
 
@@ -134,9 +139,15 @@ public final class Hooks {
         try { s.engineResult(transport, evidence, call, result, sources, offset, length, thrown); } catch (Throwable t) { failed(13, t); }
     }
 
-    public static void channelFailed(Throwable thrown) {
+    public static void netty(int event, Object subject, Object argument) {
+        Sink s = sink;
+        if (s == null || subject == null || OFF[15]) return;
+        try { s.netty(event, subject, argument); } catch (Throwable t) { failed(15, t); }
+    }
+
+    public static void channelFailed(Object channel, Throwable thrown) {
         Sink s = sink;
         if (s == null || thrown == null || OFF[14]) return;
-        try { s.channelFailed(thrown); } catch (Throwable t) { failed(14, t); }
+        try { s.channelFailed(channel, thrown); } catch (Throwable t) { failed(14, t); }
     }
 }

@@ -42,7 +42,11 @@ public interface Sink {
 
     void engineResult(Object transport, Object evidence, int call, Object result, ByteBuffer[] sources, int offset, int length, Throwable thrown);
 
+    // ---- Netty: events of an SslHandler or its channel (Hooks.NETTY_*) ----
+
+    void netty(int event, Object subject, Object argument);
+
     // ---- transport below an SSLEngine ----
 
-    void channelFailed(Throwable thrown);
+    void channelFailed(Object channel, Throwable thrown);
 }

@@ -34,7 +34,11 @@ public final class Installer {
                 new SslSocketHooks.RecordReader(),
                 new SslEngineHooks(),
                 new SslEngineHooks.Task(),
-                new SocketChannelHook());
+                new SocketChannelHook(),
+                new NettyHooks.Handler(),
+                new NettyHooks.HandshakeFailure(),
+                new NettyHooks.ChannelClose(),
+                new NettyHooks.PeerEof());
     }
 
     private Installer() {

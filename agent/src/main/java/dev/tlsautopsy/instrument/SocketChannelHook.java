@@ -27,9 +27,9 @@ public final class SocketChannelHook implements TypeHook {
 
     static final class Failure {
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        static void exit(@Advice.Thrown Throwable thrown) {
+        static void exit(@Advice.This Object channel, @Advice.Thrown Throwable thrown) {
             if (thrown != null) {
-                Hooks.channelFailed(thrown);
+                Hooks.channelFailed(channel, thrown);
             }
         }
     }

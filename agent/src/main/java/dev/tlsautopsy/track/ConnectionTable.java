@@ -80,6 +80,11 @@ final class ConnectionTable {
         }
     }
 
+    /** Makes {@code key} find {@code evidence} too (one connection seen through several objects). */
+    void alias(Object key, Evidence evidence) {
+        getOrCreate(key, k -> evidence);
+    }
+
     private static void resize(Stripe s) {
         Node[] old = s.buckets;
         Node[] b = new Node[old.length * 2];

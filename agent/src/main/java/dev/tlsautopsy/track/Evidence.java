@@ -50,6 +50,13 @@ final class Evidence {
     String exception;
     boolean emitted;
 
+    /** Netty: the channel (held weakly), and what its hooks saw before channelInactive. */
+    java.lang.ref.WeakReference<Object> nettyChannel;
+    volatile boolean nettyPeerEof;
+    volatile boolean nettyClosedBelow;
+    /** The first failure of the JDK channel under a Netty channel, before any local close. */
+    volatile Throwable transportFailure;
+
     /** The JFR event begun at the connection's start, when the event was enabled then. */
     Object jfrEvent;
 

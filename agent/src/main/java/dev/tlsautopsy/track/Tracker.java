@@ -5,6 +5,8 @@ import dev.tlsautopsy.bootstrap.Sink;
 import dev.tlsautopsy.classify.AlertNames;
 import dev.tlsautopsy.classify.Classifier;
 import dev.tlsautopsy.classify.Ending;
+import dev.tlsautopsy.classify.Initiator;
+import dev.tlsautopsy.classify.Outcome;
 import dev.tlsautopsy.classify.TransportFailure;
 import dev.tlsautopsy.classify.Verdict;
 import java.net.InetSocketAddress;
@@ -41,6 +43,7 @@ public final class Tracker implements Sink {
         Object alertScope;
         int recordEof;              // 0 none, 1 at a record boundary, 2 inside a record
         Throwable channelFailure;
+        Object failedChannel;
         long channelFailureNanos;
     }
 
@@ -116,6 +119,13 @@ public final class Tracker implements Sink {
         }
         if (jsse != null && ev.role.isEmpty()) {
             ev.role = jsse.role(transport);
+        }
+        if (transport instanceof SSLEngine && ev.role.isEmpty()) {
+            ev.role = ((SSLEngine) transport).getUseClientMode() ? "CLIENT" : "SERVER";
+        }
+        if (ev.nettyChannel != null) {
+            NettyAccess.describe(ev, ev.nettyChannel.get());
+            return;
         }
         if (transport instanceof SSLSocket) {
             SSLSocket s = (SSLSocket) transport;
@@ -278,7 +288,7 @@ public final class Tracker implements Sink {
                 return;
             }
             if ((description & 0xFF) == AlertNames.CLOSE_NOTIFY) {
-                if ("SSLEngine".equals(ev.api)) {
+                if (!(threads.get().alertScope instanceof SSLSocket)) {
                     // queued: it leaves with the next wrap, which is when it counts as sent
                     ev.closeNotifyQueued = true;
                     return;
@@ -379,12 +389,13 @@ public final class Tracker implements Sink {
     @Override
     public Object callEnter(Object transport, int call) {
         // a channel failure belongs to the engine this thread closes next, decided or not: never keep it
-        Throwable failure = call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND
-                ? takeChannelFailure() : null;
         Evidence ev = evidence(transport, true);
         if (ev == null) {
             return null;
         }
+        // Netty's event loops serve many channels: there the failure is matched by channel (NETTY_INACTIVE)
+        Throwable failure = (call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND)
+                && !"Netty".equals(ev.api) ? takeChannelFailure() : null;
         adopt(ev, transport);
         ev.enterCall();
         if (!ev.started || ev.verdict != null) {
@@ -440,6 +451,7 @@ public final class Tracker implements Sink {
         ThreadState ts = threads.get();
         Throwable t = ts.channelFailure;
         ts.channelFailure = null;
+        ts.failedChannel = null;
         if (t != null && System.nanoTime() - ts.channelFailureNanos > CHANNEL_FAILURE_TTL_NANOS) {
             return null;
         }
@@ -575,10 +587,171 @@ public final class Tracker implements Sink {
         return n;
     }
 
+    // ---------------------------------------------------------------- Sink: Netty
+
     @Override
-    public void channelFailed(Throwable thrown) {
+    public void netty(int event, Object subject, Object argument) {
+        switch (event) {
+            case Hooks.NETTY_HANDLER_CREATED: {
+                // one record per channel: the engine's own hooks feed the handler's evidence
+                Object engine = argument;
+                Evidence ev = table.getOrCreate(engine,
+                        k -> new Evidence(ids.incrementAndGet(), "Netty", engine.getClass().getName()));
+                table.alias(subject, ev);
+                if (engine instanceof SSLEngine && ev.role.isEmpty()) {
+                    // Netty sets the mode before it builds the handler; a server's handshake may never begin
+                    ev.role = ((SSLEngine) engine).getUseClientMode() ? "CLIENT" : "SERVER";
+                }
+                return;
+            }
+            case Hooks.NETTY_HANDLER_ADDED: {
+                Evidence ev = table.get(subject);
+                Object channel = NettyAccess.channel(argument);
+                if (ev != null && channel != null) {
+                    ev.nettyChannel = new java.lang.ref.WeakReference<>(channel);
+                    table.alias(channel, ev);
+                    Object javaChannel = NettyAccess.javaChannel(channel);
+                    if (javaChannel != null) {
+                        // its read and write failures are this connection's, whichever thread sees them
+                        table.alias(javaChannel, ev);
+                    }
+                }
+                return;
+            }
+            case Hooks.NETTY_CHANNEL_PEER_EOF: {
+                Evidence ev = table.get(subject);
+                if (ev != null) {
+                    ev.nettyPeerEof = true;
+                }
+                return;
+            }
+            case Hooks.NETTY_CHANNEL_CLOSING: {
+                Evidence ev = table.get(subject);
+                if (ev != null && !ev.nettyPeerEof) {
+                    ev.nettyClosedBelow = true;
+                }
+                return;
+            }
+            case Hooks.NETTY_CONTEXT_HANDSHAKE_FAILURE:
+                // SslUtils knows only the handler's context
+                subject = NettyAccess.handler(subject);
+                event = Hooks.NETTY_HANDSHAKE_FAILURE;
+                break;
+            default:
+                break;
+        }
+        Evidence ev = subject == null ? null : table.get(subject);
+        if (ev == null) {
+            return;
+        }
+        if (!ev.started && (event == Hooks.NETTY_HANDSHAKE_FAILURE || event == Hooks.NETTY_EXCEPTION)) {
+            // the handler was waiting for a handshake: a timeout or garbage ends a real connection attempt
+            markStarted(ev, subject);
+        }
+        if (!ev.started) {
+            return;
+        }
+        switch (event) {
+            case Hooks.NETTY_CLOSING:
+                ev.localClosing = true;
+                return;
+            case Hooks.NETTY_EXCEPTION: {
+                Throwable cause = (Throwable) argument;
+                Verdict v = Classifier.transportFailure(TransportFailure.of(cause), ev.localClosing);
+                if (v == null && !ev.localClosing && hasSslException(cause)) {
+                    // not decided by the engine (e.g. NotSslRecordException before any engine call): no alert
+                    v = Classifier.fatalWithoutAlert("");
+                }
+                showApplication(ev, Ending.SAW_EXCEPTION, cause);
+                decide(ev, v);
+                return;
+            }
+            case Hooks.NETTY_HANDSHAKE_FAILURE: {
+                Throwable cause = (Throwable) argument;
+                Verdict v = null;
+                if (cause != null && cause.getClass().getName().endsWith(".SslHandshakeTimeoutException")) {
+                    v = Classifier.closeAfterTimeout();
+                } else if (ev.verdict == null && !ev.localClosing && hasSslException(cause)) {
+                    // not decided by the engine (NotSslRecordException comes before any engine call): no alert
+                    v = Classifier.fatalWithoutAlert("");
+                }
+                if (v != null) {
+                    showApplication(ev, Ending.SAW_EXCEPTION, cause);
+                    decide(ev, v);
+                }
+                return;
+            }
+            case Hooks.NETTY_INACTIVE: {
+                if (ev.verdict != null) {
+                    return;
+                }
+                Verdict v;
+                Throwable failure = ev.transportFailure;
+                Verdict failed = failure == null ? null
+                        : Classifier.transportFailure(TransportFailure.of(failure), false);
+                if (failed != null) {
+                    // a write failed below the handler (Netty closes the channel without exceptionCaught)
+                    showApplication(ev, Ending.SAW_EXCEPTION, failure);
+                    decide(ev, failed);
+                    return;
+                }
+                if (ev.nettyPeerEof) {
+                    boolean partial = ev.partialRecordBytes > 0 || NettyAccess.bufferedBytes(subject) > 0;
+                    v = Classifier.peerEof(partial);
+                } else if (ev.nettyClosedBelow || ev.localClosing) {
+                    v = Classifier.closeWithoutCloseNotify();
+                } else {
+                    // a transport this agent does not watch (epoll, io_uring): the channel ended, cause unseen
+                    v = Verdict.of(Outcome.TRUNCATED, Initiator.UNKNOWN);
+                }
+                showApplication(ev, Ending.SAW_EOF, null);
+                decide(ev, v);
+                return;
+            }
+            case Hooks.NETTY_REMOVED:
+                if (ev.verdict == null) {
+                    decide(ev, Classifier.closeWithoutCloseNotify());
+                }
+                return;
+            default:
+                return;
+        }
+    }
+
+    private static boolean hasSslException(Throwable t) {
+        for (int i = 0; t != null && i < 10; t = t.getCause(), i++) {
+            if (t instanceof SSLException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What the application's pipeline was shown, unless something earlier already was. */
+    private static void showApplication(Evidence ev, String what, Throwable thrown) {
+        synchronized (ev) {
+            if (ev.appSaw == null && !ev.emitted) {
+                ev.appSaw = what;
+                if (thrown != null) {
+                    ev.exception = describe(thrown);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void channelFailed(Object channel, Throwable thrown) {
+        Evidence owner = table.get(channel);
+        if (owner != null) {
+            if (owner.transportFailure == null && !owner.localClosing) {
+                owner.transportFailure = thrown;
+            }
+            return;
+        }
         ThreadState ts = threads.get();
         ts.channelFailure = thrown;
+        ts.failedChannel = channel;
         ts.channelFailureNanos = System.nanoTime();
     }
+
 }

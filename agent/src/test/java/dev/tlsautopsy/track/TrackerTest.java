@@ -35,9 +35,14 @@ class TrackerTest {
         return published.get(0);
     }
 
+    /** A real, unconnected SSLSocket: close_notify is written at once on a socket, queued on an engine. */
+    private static Object socket() throws Exception {
+        return javax.net.ssl.SSLSocketFactory.getDefault().createSocket();
+    }
+
     @Test
-    void anEarlierLocalCloseNotifyWinsOverAPeerEventReportedFirst() {
-        Object socket = new Object();
+    void anEarlierLocalCloseNotifyWinsOverAPeerEventReportedFirst() throws Exception {
+        Object socket = socket();
         tracker.handshakeStarting(socket);
         Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);
         Object scope = tracker.enterAlertScope(socket);
@@ -56,8 +61,8 @@ class TrackerTest {
     }
 
     @Test
-    void aReaderFailureAfterALocalCloseIsNoise() {
-        Object socket = new Object();
+    void aReaderFailureAfterALocalCloseIsNoise() throws Exception {
+        Object socket = socket();
         tracker.handshakeStarting(socket);
         Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
         Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);

@@ -23,7 +23,27 @@ import javax.net.ssl.SSLContext;
  */
 public final class Env implements AutoCloseable {
 
-    public enum Api { SSLSocket, SSLEngine }
+    public enum Api {
+        SSLSocket, SSLEngine, Netty, NettyOpenSsl;
+
+        /** The APIs the scenarios run on now; NettyOpenSsl waits for the provider-agnostic engine hooks. */
+        public static Api[] covered() {
+            return new Api[] {SSLSocket, SSLEngine, Netty};
+        }
+
+        public boolean netty() {
+            return this == Netty || this == NettyOpenSsl;
+        }
+
+        io.netty.handler.ssl.SslProvider provider() {
+            return this == NettyOpenSsl ? io.netty.handler.ssl.SslProvider.OPENSSL : io.netty.handler.ssl.SslProvider.JDK;
+        }
+
+        /** The record's api field for connections of this kind. */
+        public String recorded() {
+            return netty() ? "Netty" : name();
+        }
+    }
 
     public final Api api;
     public final String protocol;
@@ -35,6 +55,8 @@ public final class Env implements AutoCloseable {
     int recordsBefore;
     private ServerSocket serverSocket;
     private ServerSocketChannel serverChannel;
+    private NettyConn.Server nettyServer;
+    int handshakeTimeoutMillis;
 
     Env(Api api, String protocol, TlsContexts tls) {
         this.api = api;
@@ -52,6 +74,12 @@ public final class Env implements AutoCloseable {
 
     /** Starts listening; returns the port. */
     public int listen() throws IOException {
+        if (api.netty()) {
+            nettyServer = new NettyConn.Server(NettyConn.context(tls, true, api.provider(), protocol, null));
+            nettyServer.handshakeTimeoutMillis = handshakeTimeoutMillis;
+            resources.add(nettyServer);
+            return nettyServer.port();
+        }
         if (api == Api.SSLSocket) {
             serverSocket = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
             resources.add(serverSocket);
@@ -68,6 +96,11 @@ public final class Env implements AutoCloseable {
     }
 
     public TlsConn accept(SSLContext ctx) throws IOException {
+        if (api.netty()) {
+            NettyConn c = nettyServer.accept();
+            resources.add(c::closeQuietly);
+            return c;
+        }
         if (api == Api.SSLSocket) {
             Socket s = serverSocket.accept();
             resources.add(s);
@@ -83,6 +116,12 @@ public final class Env implements AutoCloseable {
     }
 
     public TlsConn connect(int port, SSLContext ctx) throws IOException {
+        if (api.netty()) {
+            NettyConn c = NettyConn.client(NettyConn.context(tls, false, api.provider(), protocol,
+                    ctx == tls.untrustingClient ? tls.otherTrust : tls.clientTrust), port);
+            resources.add(c::closeQuietly);
+            return c;
+        }
         if (api == Api.SSLSocket) {
             Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
             resources.add(s);

@@ -1,9 +1,7 @@
 package dev.tlsautopsy.demo;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -11,8 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -87,26 +83,11 @@ final class OpenSsl {
     /** A running openssl process and the lines it printed. */
     static final class Peer implements AutoCloseable {
         final Process process;
-        private final List<String> lines = new ArrayList<>();
+        private final ProcessLines lines;
 
         Peer(Process process) {
             this.process = process;
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        synchronized (this) {
-                            lines.add(line);
-                            notifyAll();
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-            }, "openssl-output");
-            t.setDaemon(true);
-            t.start();
+            this.lines = ProcessLines.of(process);
         }
 
         void send(String text) throws IOException {
@@ -129,26 +110,13 @@ final class OpenSsl {
             return process.waitFor(seconds, TimeUnit.SECONDS);
         }
 
-        synchronized boolean await(Predicate<String> match, long seconds) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            int seen = 0;
-            while (true) {
-                for (; seen < lines.size(); seen++) {
-                    if (match.test(lines.get(seen))) {
-                        return true;
-                    }
-                }
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    return false;
-                }
-                wait(left);
-            }
+        boolean await(Predicate<String> match, long seconds) throws InterruptedException {
+            return lines.await(match, seconds);
         }
 
         @Override
-        public synchronized String toString() {
-            return String.join("\n", lines);
+        public String toString() {
+            return lines.toString();
         }
 
         @Override

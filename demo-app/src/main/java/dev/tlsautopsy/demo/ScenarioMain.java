@@ -49,7 +49,12 @@ public final class ScenarioMain {
         } else {
             Files.write(Paths.get(out), json.getBytes(StandardCharsets.UTF_8));
         }
-        System.out.println("scenarios: " + results.size() + " agent: " + records.agentPresent()
+        String netty = "";
+        if (api.netty()) {
+            io.netty.util.Version v = io.netty.util.Version.identify().get("netty-handler");
+            netty = " netty " + (v == null ? "?" : v.artifactVersion());
+        }
+        System.out.println("scenarios: " + results.size() + netty + " agent: " + records.agentPresent()
                 + " records: " + records.count() + " " + Arrays.toString(args));
     }
 }

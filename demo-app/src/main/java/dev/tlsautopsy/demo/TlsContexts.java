@@ -11,6 +11,9 @@ public final class TlsContexts {
 
     private static final char[] PASSWORD = "changeit".toCharArray();
 
+    public final KeyManagerFactory serverKeys;
+    public final TrustManagerFactory clientTrust;
+    public final TrustManagerFactory otherTrust;
     public final SSLContext server;
     public final SSLContext client;
     /** A client that trusts only some other certificate, not the server's. */
@@ -19,16 +22,19 @@ public final class TlsContexts {
     public TlsContexts() throws Exception {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(load("tls-autopsy-server.p12"), PASSWORD);
+        serverKeys = kmf;
         server = SSLContext.getInstance("TLS");
         server.init(kmf.getKeyManagers(), null, null);
 
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(load("tls-autopsy-trust.p12"));
+        clientTrust = tmf;
         client = SSLContext.getInstance("TLS");
         client.init(null, tmf.getTrustManagers(), null);
 
         TrustManagerFactory none = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         none.init(load("tls-autopsy-other-trust.p12"));
+        otherTrust = none;
         untrustingClient = SSLContext.getInstance("TLS");
         untrustingClient.init(null, none.getTrustManagers(), null);
     }

@@ -70,58 +70,6 @@ class AttachIT {
         assertEquals(0, p.exitValue(), List.of(cmd) + ": " + out);
     }
 
-    /** A process's output lines as they come, waited on with a bounded time. */
-    static final class Lines {
-        final Process process;
-        private final List<String> lines = new ArrayList<>();
-
-        private Lines(Process p) {
-            this.process = p;
-        }
-
-        static Lines of(Process p) {
-            Lines l = new Lines(p);
-            Thread t = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        synchronized (l) {
-                            l.lines.add(line);
-                            l.notifyAll();
-                        }
-                    }
-                } catch (java.io.IOException ignored) {
-                    // the process ended
-                }
-            }, "lines");
-            t.setDaemon(true);
-            t.start();
-            return l;
-        }
-
-        synchronized boolean await(java.util.function.Predicate<String> match, long seconds) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-            int seen = 0;
-            while (true) {
-                for (; seen < lines.size(); seen++) {
-                    if (match.test(lines.get(seen))) {
-                        return true;
-                    }
-                }
-                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                if (left <= 0) {
-                    return false;
-                }
-                wait(left);
-            }
-        }
-
-        @Override
-        public synchronized String toString() {
-            return String.join("\n", lines);
-        }
-    }
-
     @ParameterizedTest
     @MethodSource("jdks")
     void attachToARunningJvm(String jdk, @TempDir Path dir) throws Exception {
@@ -170,8 +118,9 @@ class AttachIT {
             Path jfc = extractJfc(dir);
             Path jcmd = Paths.get(jdk, "bin", "jcmd");
             run(jcmd.toString(), pid, "JFR.start", "name=tls", "settings=" + jfc);
-            Lines watch = Lines.of(new ProcessBuilder(Paths.get(jdk, "bin", "java").toString(), "-jar",
-                    Forked.AGENT.toString(), "watch", pid).redirectErrorStream(true).start());
+            Process watcher = new ProcessBuilder(Paths.get(jdk, "bin", "java").toString(), "-jar",
+                    Forked.AGENT.toString(), "watch", pid).redirectErrorStream(true).start();
+            ProcessLines watch = ProcessLines.of(watcher);
             try {
                 assertTrue(watch.await(l -> l.startsWith("watching " + pid), 60), "watch did not start: " + watch);
                 OutputStream in = target.getOutputStream();
@@ -192,12 +141,12 @@ class AttachIT {
                 in.close();
                 assertTrue(target.waitFor(60, TimeUnit.SECONDS), "target did not finish");
                 assertEquals(0, target.exitValue(), Files.readString(dir.resolve("target-stderr.txt")));
-                assertTrue(watch.process.waitFor(30, TimeUnit.SECONDS), "watch did not stop when the target exited");
-                assertEquals(0, watch.process.exitValue());
+                assertTrue(watcher.waitFor(30, TimeUnit.SECONDS), "watch did not stop when the target exited");
+                assertEquals(0, watcher.exitValue());
                 assertTrue(watch.await(l -> l.equals("target " + pid + " exited"), 1), watch.toString());
                 assertTrue(watch.await(l -> l.matches("TRUNCATED +2 +2 +0"), 1), watch.toString());
             } finally {
-                watch.process.destroyForcibly();
+                watcher.destroyForcibly();
             }
             Forked.Run summarized = cli(jdk, dir.resolve("summarize"), "summarize", dir.resolve("jcmd.jfr").toString());
             assertEquals(0, summarized.exit(), summarized.stderr());

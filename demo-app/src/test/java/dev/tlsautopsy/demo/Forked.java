@@ -58,14 +58,23 @@ final class Forked {
     }
 
     /** Runs {@code jvmArgs + mainClass + args} in {@code dir} with a bounded time; kills it if it overruns. */
+    /** The demo's classes with Netty 4.1 instead of the 4.2 its jar's Class-Path names. */
+    static final String NETTY41_CLASSPATH = DEMO.getParent().resolve("classes") + File.pathSeparator
+            + DEMO.getParent().resolve("netty41") + File.separator + "*";
+
     static Run java(String jdk, Path dir, List<String> jvmArgs, String mainClass, List<String> args, long timeoutSeconds)
             throws IOException, InterruptedException {
+        return java(jdk, dir, jvmArgs, DEMO.toString(), mainClass, args, timeoutSeconds);
+    }
+
+    static Run java(String jdk, Path dir, List<String> jvmArgs, String classpath, String mainClass, List<String> args,
+                    long timeoutSeconds) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(jdk, "bin", "java").toString());
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
-        cmd.add(DEMO.toString());
+        cmd.add(classpath);
         cmd.add(mainClass);
         cmd.addAll(args);
         File out = dir.resolve("stdout.txt").toFile();

@@ -37,7 +37,7 @@ class ScenarioMatrixIT {
     static Stream<Arguments> groups() {
         List<Arguments> out = new ArrayList<>();
         for (String jdk : Forked.jdks()) {
-            for (String api : new String[] {"SSLSocket", "SSLEngine"}) {
+            for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty", "Netty4.1"}) {
                 for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
                     out.add(Arguments.of(Forked.shortName(jdk), api, protocol, jdk));
                 }
@@ -48,19 +48,26 @@ class ScenarioMatrixIT {
 
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("groups")
-    void everyScenarioEndsAsExpected(String name, String api, String protocol, String jdk, @TempDir Path dir)
+    void everyScenarioEndsAsExpected(String name, String group, String protocol, String jdk, @TempDir Path dir)
             throws Exception {
+        // Netty4.1: the same Netty scenarios with Netty 4.1 on the class path instead of 4.2
+        String api = group.startsWith("Netty") ? "Netty" : group;
+        String classpath = group.equals("Netty4.1") ? Forked.NETTY41_CLASSPATH : Forked.DEMO.toString();
         List<String> args = List.of("--api", api, "--protocol", protocol, "--out", "results.json");
         CompletableFuture<Forked.Run> plain = CompletableFuture.supplyAsync(() -> {
             try {
-                return Forked.java(jdk, dir.resolve("without-agent"), List.of(), "dev.tlsautopsy.demo.ScenarioMain",
-                        args, 240);
+                return Forked.java(jdk, dir.resolve("without-agent"), List.of(), classpath,
+                        "dev.tlsautopsy.demo.ScenarioMain", args, 240);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
         });
         Forked.Run agent = Forked.java(jdk, dir.resolve("with-agent"),
-                List.of(Forked.agentArg("summary=summary.json,interval=0")), "dev.tlsautopsy.demo.ScenarioMain", args, 240);
+                List.of(Forked.agentArg("summary=summary.json,interval=0")), classpath,
+                "dev.tlsautopsy.demo.ScenarioMain", args, 240);
+        if (group.equals("Netty4.1")) {
+            assertTrue(agent.stdout().contains("netty 4.1."), "not run on Netty 4.1: " + agent.stdout());
+        }
         Forked.Run without = plain.get();
         assertEquals(0, agent.exit(), agent.stderr());
         assertEquals(0, without.exit(), without.stderr());

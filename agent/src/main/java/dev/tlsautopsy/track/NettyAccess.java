@@ -1,0 +1,86 @@
+package dev.tlsautopsy.track;
+
+import java.lang.reflect.Method;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Reads Netty objects through reflection on public (or, for the decoder's buffer, protected) methods,
+ * so that the agent never links against Netty: {@code ChannelHandlerContext.channel()},
+ * {@code Channel.remoteAddress()}/{@code localAddress()}, and {@code ByteToMessageDecoder.actualReadableBytes()}
+ * (a partial TLS record waiting in SslHandler's cumulation with the JDK engine). Checked on 4.1.130 and 4.2.20.
+ */
+final class NettyAccess {
+
+    private static final Map<String, Method> METHODS = new ConcurrentHashMap<>();
+
+    private NettyAccess() {
+    }
+
+    private static Object call(Object target, String name) {
+        if (target == null) {
+            return null;
+        }
+        try {
+            Method m = METHODS.computeIfAbsent(target.getClass().getName() + "#" + name, k -> find(target.getClass(), name));
+            return m == null ? null : m.invoke(target);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static Method find(Class<?> type, String name) {
+        for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+            for (Method m : c.getDeclaredMethods()) {
+                if (m.getName().equals(name) && m.getParameterCount() == 0) {
+                    try {
+                        m.setAccessible(true);
+                        return m;
+                    } catch (RuntimeException e) {
+                        return null;
+                    }
+                }
+            }
+        }
+        for (Class<?> i : type.getInterfaces()) {
+            Method m = find(i, name);
+            if (m != null) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    static Object channel(Object ctx) {
+        return call(ctx, "channel");
+    }
+
+    /** The JDK {@code SocketChannel} under an NIO Netty channel ({@code AbstractNioChannel.javaChannel()}). */
+    static Object javaChannel(Object nettyChannel) {
+        return call(nettyChannel, "javaChannel");
+    }
+
+    static Object handler(Object ctx) {
+        return call(ctx, "handler");
+    }
+
+    static int bufferedBytes(Object sslHandler) {
+        Object n = call(sslHandler, "actualReadableBytes");
+        return n instanceof Integer ? (Integer) n : 0;
+    }
+
+    static void describe(Evidence ev, Object channel) {
+        SocketAddress remote = (SocketAddress) call(channel, "remoteAddress");
+        SocketAddress local = (SocketAddress) call(channel, "localAddress");
+        if (remote instanceof InetSocketAddress) {
+            InetSocketAddress r = (InetSocketAddress) remote;
+            ev.peerHost = r.getHostString();
+            ev.peerPort = r.getPort();
+        }
+        if (local instanceof InetSocketAddress) {
+            ev.localPort = ((InetSocketAddress) local).getPort();
+        }
+    }
+}
