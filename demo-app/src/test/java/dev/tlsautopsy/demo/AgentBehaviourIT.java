@@ -87,6 +87,20 @@ class AgentBehaviourIT {
 
     @ParameterizedTest
     @MethodSource("jdks")
+    void theShippedSettingsWorkWithStartFlightRecording(String jdk, @TempDir Path dir) throws Exception {
+        Path jfc = AttachIT.extractJfc(dir);
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=off"),
+                        "-XX:StartFlightRecording:settings=" + jfc + ",filename=" + dir.resolve("start.jfr")),
+                MAIN, scenarioArgs("clean-close-server", "reset-on-read"), 120);
+        assertEquals(0, run.exit(), run.stderr());
+        Forked.Run table = AttachIT.cli(jdk, dir.resolve("summarize"), "summarize", dir.resolve("start.jfr").toString());
+        assertEquals(0, table.exit(), table.stderr());
+        assertTrue(table.stdout().startsWith("4 connection(s) from 1 file(s)"), table.stdout());
+        assertTrue(table.stdout().lines().anyMatch(l -> l.matches("RESET +2 +2 +0 +2 +0 +0")), table.stdout());
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
     void recordingLogLinesAndRedaction(String jdk, @TempDir Path dir) throws Exception {
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("recording=rec.jfr,log=unclean,redact=true,interval=0")),
                 MAIN, scenarioArgs("clean-close-client", "truncated"), 120);
