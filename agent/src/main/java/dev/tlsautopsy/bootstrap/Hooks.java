@@ -23,7 +23,7 @@ public final class Hooks {
         "handshakeStarting", "handshakeFinished", "enterAlertScope", "exitAlertScope", "alertEncoded",
         "alertEncoding",
         "alertReceived", "fatal", "fatalDone", "recordEof", "peerEof", "callEnter", "callExit",
-        "engineResult", "channelFailed", "netty"
+        "engineResult", "channelFailed", "netty", "anyEngineEnter", "anyEngineExit"
     };
     private static final boolean[] OFF = new boolean[NAMES.length];
 
@@ -143,6 +143,18 @@ public final class Hooks {
         Sink s = sink;
         if (s == null || subject == null || OFF[15]) return;
         try { s.netty(event, subject, argument); } catch (Throwable t) { failed(15, t); }
+    }
+
+    public static Object anyEngineEnter(Object engine, int call, Object sources) {
+        Sink s = sink;
+        if (s == null || OFF[16]) return null;
+        try { return s.anyEngineEnter(engine, call, sources); } catch (Throwable t) { failed(16, t); return null; }
+    }
+
+    public static void anyEngineExit(Object token, Object result, Throwable thrown) {
+        Sink s = sink;
+        if (s == null || OFF[17]) return;
+        try { s.anyEngineExit(token, result, thrown); } catch (Throwable t) { failed(17, t); }
     }
 
     public static void channelFailed(Object channel, Throwable thrown) {

@@ -46,6 +46,12 @@ public interface Sink {
 
     void netty(int event, Object subject, Object argument);
 
+    // ---- any other SSLEngine: enter returns a token for exit (null for a nested call) ----
+
+    Object anyEngineEnter(Object engine, int call, Object sources);
+
+    void anyEngineExit(Object token, Object result, Throwable thrown);
+
     // ---- transport below an SSLEngine ----
 
     void channelFailed(Object channel, Throwable thrown);

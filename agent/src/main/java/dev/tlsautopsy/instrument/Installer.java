@@ -1,7 +1,5 @@
 package dev.tlsautopsy.instrument;
 
-import static net.bytebuddy.matcher.ElementMatchers.named;
-
 import dev.tlsautopsy.Options;
 import dev.tlsautopsy.bootstrap.Hooks;
 import dev.tlsautopsy.output.Outputs;
@@ -38,7 +36,8 @@ public final class Installer {
                 new NettyHooks.Handler(),
                 new NettyHooks.HandshakeFailure(),
                 new NettyHooks.ChannelClose(),
-                new NettyHooks.PeerEof());
+                new NettyHooks.PeerEof(),
+                new AnyEngineHooks());
     }
 
     private Installer() {
@@ -71,7 +70,15 @@ public final class Installer {
                 .with(new ErrorListener(failed))
                 .ignore(ElementMatchers.none());
         for (TypeHook h : hooks) {
-            builder = builder.type(named(h.typeName()))
+            net.bytebuddy.matcher.ElementMatcher<TypeDescription> m = h.matcher();
+            // a type whose hierarchy cannot be resolved (a missing optional dependency) is simply not ours
+            builder = builder.type((type, loader, module, redefined, domain) -> {
+                try {
+                    return m.matches(type);
+                } catch (RuntimeException | LinkageError unresolvable) {
+                    return false;
+                }
+            })
                     .transform((b, type, loader, module, domain) -> h.apply(b));
         }
         builder.installOn(inst);

@@ -57,6 +57,11 @@ final class Evidence {
     /** The first failure of the JDK channel under a Netty channel, before any local close. */
     volatile Throwable transportFailure;
 
+    /** Record framing of the bytes an engine that is not the JDK's consumed: where a cut would land. */
+    int headerBytesSeen;
+    int headerLength;
+    int bodyBytesLeft;
+
     /** The JFR event begun at the connection's start, when the event was enabled then. */
     Object jfrEvent;
 

@@ -62,6 +62,32 @@ final class NettyAccess {
         return call(nettyChannel, "javaChannel");
     }
 
+    private static final Map<Class<?>, java.util.Optional<java.lang.reflect.Field>> PENDING = new ConcurrentHashMap<>();
+
+    /**
+     * {@code ReferenceCountedOpenSslEngine.pendingException}: a read error held back until the alert it
+     * caused has been wrapped (netty-handler 4.1.130 and 4.2.20). Null for any other engine.
+     */
+    static Throwable pendingException(Object engine) {
+        java.util.Optional<java.lang.reflect.Field> f = PENDING.computeIfAbsent(engine.getClass(), c -> {
+            for (Class<?> k = c; k != null; k = k.getSuperclass()) {
+                try {
+                    java.lang.reflect.Field field = k.getDeclaredField("pendingException");
+                    field.setAccessible(true);
+                    return java.util.Optional.of(field);
+                } catch (NoSuchFieldException | RuntimeException e) {
+                    // keep looking up the hierarchy
+                }
+            }
+            return java.util.Optional.empty();
+        });
+        try {
+            return f.isPresent() ? (Throwable) f.get().get(engine) : null;
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return null;
+        }
+    }
+
     static Object handler(Object ctx) {
         return call(ctx, "handler");
     }

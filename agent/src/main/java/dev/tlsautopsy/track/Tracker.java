@@ -7,6 +7,7 @@ import dev.tlsautopsy.classify.Classifier;
 import dev.tlsautopsy.classify.Ending;
 import dev.tlsautopsy.classify.Initiator;
 import dev.tlsautopsy.classify.Outcome;
+import dev.tlsautopsy.classify.ProviderErrors;
 import dev.tlsautopsy.classify.TransportFailure;
 import dev.tlsautopsy.classify.Verdict;
 import java.net.InetSocketAddress;
@@ -44,6 +45,7 @@ public final class Tracker implements Sink {
         int recordEof;              // 0 none, 1 at a record boundary, 2 inside a record
         Throwable channelFailure;
         Object failedChannel;
+        int engineDepth;
         long channelFailureNanos;
     }
 
@@ -585,6 +587,153 @@ public final class Tracker implements Sink {
             }
         }
         return n;
+    }
+
+    // ---------------------------------------------------------------- Sink: any other SSLEngine
+
+    /** One outermost call into an engine that is not the JDK's. */
+    private static final class EngineCall {
+        Evidence ev;
+        int call;
+        Object engine;
+        ByteBuffer[] sources;
+        int[] positions;
+    }
+
+    @Override
+    public Object anyEngineEnter(Object engine, int call, Object sources) {
+        ThreadState ts = threads.get();
+        if (ts.engineDepth++ > 0) {
+            return null;
+        }
+        Evidence ev = evidence(engine, true);
+        ev.enterCall();
+        EngineCall c = new EngineCall();
+        c.ev = ev;
+        c.call = call;
+        c.engine = engine;
+        if (call == Hooks.ENGINE_CLOSE_OUTBOUND) {
+            ev.localClosing = true;
+        }
+        if (call == Hooks.ENGINE_UNWRAP) {
+            c.sources = sources instanceof ByteBuffer ? new ByteBuffer[] {(ByteBuffer) sources}
+                    : sources instanceof ByteBuffer[] ? (ByteBuffer[]) sources : null;
+            if (c.sources != null) {
+                c.positions = new int[c.sources.length];
+                for (int i = 0; i < c.sources.length; i++) {
+                    c.positions[i] = c.sources[i] == null ? 0 : c.sources[i].position();
+                }
+            }
+        }
+        if ((call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND) && !"Netty".equals(ev.api)) {
+            Throwable failure = takeChannelFailure();
+            Verdict v = failure == null ? null : Classifier.transportFailure(TransportFailure.of(failure), false);
+            if (v != null && ev.started) {
+                showApplication(ev, Ending.SAW_EXCEPTION, failure);
+                decide(ev, v);
+            }
+        }
+        return c;
+    }
+
+    @Override
+    public void anyEngineExit(Object token, Object result, Throwable thrown) {
+        ThreadState ts = threads.get();
+        if (ts.engineDepth > 0) {
+            ts.engineDepth--;
+        }
+        if (token == null) {
+            return;
+        }
+        EngineCall c = (EngineCall) token;
+        Evidence ev = c.ev;
+        boolean sawEof = false;
+        if (result instanceof SSLEngineResult) {
+            SSLEngineResult r = (SSLEngineResult) result;
+            if (!ev.started && (r.bytesConsumed() > 0 || r.bytesProduced() > 0)) {
+                markStarted(ev, c.engine);
+            }
+            if (ev.started) {
+                if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED && !ev.handshakeCompleted) {
+                    ev.handshakeCompleted = true;
+                    recordSession(ev, ((SSLEngine) c.engine).getSession());
+                }
+                if (c.call == Hooks.ENGINE_UNWRAP) {
+                    ev.bytesIn += r.bytesProduced();
+                    trackRecords(ev, c);
+                    Throwable deferred = ev.verdict == null ? NettyAccess.pendingException(c.engine) : null;
+                    if (deferred != null) {
+                        // Netty's OpenSSL engine keeps a read error until a later wrap has sent its alert
+                        if (Boolean.getBoolean("tlsautopsy.debug")) {
+                            System.err.println("tls-autopsy: deferred engine error: " + deferred);
+                        }
+                        Verdict v = ProviderErrors.classify(deferred);
+                        decide(ev, v != null ? v : Classifier.fatalWithoutAlert(""));
+                    }
+                    if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesConsumed() > 0) {
+                        ev.closeNotifyReceived = true;
+                        decide(ev, Classifier.alertReceived(AlertNames.LEVEL_WARNING, AlertNames.CLOSE_NOTIFY));
+                        sawEof = true;
+                    }
+                } else if (c.call == Hooks.ENGINE_WRAP) {
+                    ev.bytesOut += r.bytesConsumed();
+                    if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.localClosing
+                            && !ev.closeNotifySent) {
+                        ev.closeNotifySent = true;
+                        decide(ev, Classifier.alertSent(AlertNames.LEVEL_WARNING, AlertNames.CLOSE_NOTIFY));
+                    }
+                }
+            }
+        }
+        if (thrown instanceof SSLException) {
+            if (c.call == Hooks.ENGINE_CLOSE_INBOUND) {
+                if (ev.started) {
+                    decide(ev, Classifier.peerEof(ev.headerBytesSeen > 0 || ev.bodyBytesLeft > 0));
+                }
+            } else if (c.call == Hooks.ENGINE_WRAP || c.call == Hooks.ENGINE_UNWRAP) {
+                markStarted(ev, c.engine);
+                Verdict v = ProviderErrors.classify(thrown);
+                decide(ev, v != null ? v : Classifier.fatalWithoutAlert(""));
+            }
+        }
+        ev.exitCall();
+        if (ev.started) {
+            finishCall(ev, sawEof, thrown);
+        }
+    }
+
+    /** Follows the 5-byte TLS record headers through the bytes unwrap consumed. */
+    private static void trackRecords(Evidence ev, EngineCall c) {
+        if (c.sources == null) {
+            return;
+        }
+        for (int i = 0; i < c.sources.length; i++) {
+            ByteBuffer b = c.sources[i];
+            if (b == null) {
+                continue;
+            }
+            int p = c.positions[i];
+            int end = b.position();
+            while (p < end) {
+                if (ev.bodyBytesLeft > 0) {
+                    int n = Math.min(ev.bodyBytesLeft, end - p);
+                    ev.bodyBytesLeft -= n;
+                    p += n;
+                    continue;
+                }
+                int x = b.get(p++) & 0xFF;
+                if (ev.headerBytesSeen == 3) {
+                    ev.headerLength = x << 8;
+                } else if (ev.headerBytesSeen == 4) {
+                    ev.headerLength |= x;
+                }
+                if (++ev.headerBytesSeen == 5) {
+                    ev.bodyBytesLeft = ev.headerLength;
+                    ev.headerBytesSeen = 0;
+                }
+            }
+        }
+        ev.partialRecordBytes = ev.headerBytesSeen > 0 || ev.bodyBytesLeft > 0 ? 1 : 0;
     }
 
     // ---------------------------------------------------------------- Sink: Netty

@@ -99,6 +99,24 @@ class ClassifierTest {
     }
 
     @Test
+    void openSslEngineErrors() {
+        assertEquals(new Verdict(Outcome.BAD_RECORD_MAC, Initiator.LOCAL, "bad_record_mac", "SENT"),
+                ProviderErrors.classify(new SSLException("error:1e000065:Cipher functions:OPENSSL_internal:BAD_DECRYPT")));
+        assertEquals(new Verdict(Outcome.BAD_RECORD_MAC, Initiator.LOCAL, "bad_record_mac", "SENT"),
+                ProviderErrors.classify(new SSLException("error:...:DECRYPTION_FAILED_OR_BAD_RECORD_MAC")));
+        assertEquals(new Verdict(Outcome.BAD_RECORD_MAC, Initiator.PEER, "bad_record_mac", "RECEIVED"),
+                ProviderErrors.classify(new SSLException("error:100003fc:SSL routines:OPENSSL_internal:SSLV3_ALERT_BAD_RECORD_MAC")));
+        assertEquals(new Verdict(Outcome.FATAL_ALERT, Initiator.PEER, "bad_certificate", "RECEIVED"),
+                ProviderErrors.classify(new SSLException("error:10000412:SSL routines:OPENSSL_internal:SSLV3_ALERT_BAD_CERTIFICATE")));
+        assertEquals(new Verdict(Outcome.FATAL_ALERT, Initiator.PEER, "unknown_ca", "RECEIVED"),
+                ProviderErrors.classify(new SSLException("x:TLSV1_ALERT_UNKNOWN_CA")));
+        assertEquals(Verdict.of(Outcome.FATAL_ALERT, Initiator.LOCAL),
+                ProviderErrors.classify(new SSLException("General OpenSslEngine problem",
+                        new java.security.cert.CertificateException("untrusted"))));
+        assertNull(ProviderErrors.classify(new SSLException("something else")));
+    }
+
+    @Test
     void alertNames() {
         assertEquals("bad_record_mac", AlertNames.of(20));
         assertEquals("certificate_unknown", AlertNames.of(46));

@@ -37,7 +37,8 @@ class ScenarioMatrixIT {
     static Stream<Arguments> groups() {
         List<Arguments> out = new ArrayList<>();
         for (String jdk : Forked.jdks()) {
-            for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty", "Netty4.1"}) {
+            for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty", "Netty4.1", "NettyOpenSsl",
+                "NettyOpenSsl4.1"}) {
                 for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
                     out.add(Arguments.of(Forked.shortName(jdk), api, protocol, jdk));
                 }
@@ -50,9 +51,10 @@ class ScenarioMatrixIT {
     @MethodSource("groups")
     void everyScenarioEndsAsExpected(String name, String group, String protocol, String jdk, @TempDir Path dir)
             throws Exception {
-        // Netty4.1: the same Netty scenarios with Netty 4.1 on the class path instead of 4.2
-        String api = group.startsWith("Netty") ? "Netty" : group;
-        String classpath = group.equals("Netty4.1") ? Forked.NETTY41_CLASSPATH : Forked.DEMO.toString();
+        // *4.1: the same Netty scenarios with Netty 4.1 on the class path instead of 4.2
+        String api = group.replace("4.1", "");
+        String recordedApi = api.startsWith("Netty") ? "Netty" : api;
+        String classpath = group.endsWith("4.1") ? Forked.NETTY41_CLASSPATH : Forked.DEMO.toString();
         List<String> args = List.of("--api", api, "--protocol", protocol, "--out", "results.json");
         CompletableFuture<Forked.Run> plain = CompletableFuture.supplyAsync(() -> {
             try {
@@ -65,7 +67,7 @@ class ScenarioMatrixIT {
         Forked.Run agent = Forked.java(jdk, dir.resolve("with-agent"),
                 List.of(Forked.agentArg("summary=summary.json,interval=0")), classpath,
                 "dev.tlsautopsy.demo.ScenarioMain", args, 240);
-        if (group.equals("Netty4.1")) {
+        if (group.endsWith("4.1")) {
             assertTrue(agent.stdout().contains("netty 4.1."), "not run on Netty 4.1: " + agent.stdout());
         }
         Forked.Run without = plain.get();
@@ -119,12 +121,12 @@ class ScenarioMatrixIT {
                     + summary.getAsJsonObject("handshakeOutcomes").get(o).getAsInt();
             assertEquals(byOutcome.getOrDefault(o, 0), counted, "summary count of " + o);
         }
-        JsonObject byApi = summary.getAsJsonObject("byApi").getAsJsonObject(api);
+        JsonObject byApi = summary.getAsJsonObject("byApi").getAsJsonObject(recordedApi);
         int apiTotal = 0;
         for (Map.Entry<String, JsonElement> c : byApi.entrySet()) {
             apiTotal += c.getValue().getAsInt();
         }
-        assertEquals(records.size(), apiTotal, "byApi." + api);
+        assertEquals(records.size(), apiTotal, "byApi." + recordedApi);
 
         JsonObject mbean = withResults.getAsJsonObject("mbean");
         assertEquals(records.size(), mbean.get("Connections").getAsInt(), "MBean Connections");

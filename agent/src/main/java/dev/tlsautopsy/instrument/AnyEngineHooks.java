@@ -1,0 +1,92 @@
+package dev.tlsautopsy.instrument;
+
+import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import dev.tlsautopsy.bootstrap.Hooks;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
+import net.bytebuddy.matcher.ElementMatcher;
+
+/**
+ * Any {@code javax.net.ssl.SSLEngine} that is not the JDK's (Netty's OpenSSL/BoringSSL engine,
+ * BouncyCastle): the {@code wrap}/{@code unwrap} overloads it declares, {@code closeInbound()} and
+ * {@code closeOutbound()}. Overloads call one another and wrapper engines call inner ones, so a
+ * per-thread depth counts only the outermost call. Checked with netty-tcnative 2.0.84.
+ */
+public final class AnyEngineHooks implements TypeHook {
+
+    @Override public String group() { return "engine"; }
+
+    @Override public String typeName() { return "(any SSLEngine)"; }
+
+    @Override
+    public ElementMatcher<TypeDescription> matcher() {
+        return not(isInterface()).and(not(named("sun.security.ssl.SSLEngineImpl")))
+                .and(not(named("javax.net.ssl.SSLEngine"))).and(hasSuperType(named("javax.net.ssl.SSLEngine")));
+    }
+
+    @Override
+    public DynamicType.Builder<?> apply(DynamicType.Builder<?> b) {
+        return b.visit(Advice.to(Wrap.class).on(named("wrap").and(not(isAbstract()))))
+                .visit(Advice.to(Unwrap.class).on(named("unwrap").and(not(isAbstract()))))
+                .visit(Advice.to(CloseInbound.class).on(named("closeInbound").and(takesArguments(0)).and(not(isAbstract()))))
+                .visit(Advice.to(CloseOutbound.class).on(named("closeOutbound").and(takesArguments(0)).and(not(isAbstract()))));
+    }
+
+    static final class Wrap {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        static Object enter(@Advice.This Object engine) {
+            return Hooks.anyEngineEnter(engine, Hooks.ENGINE_WRAP, null);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        static void exit(@Advice.Enter Object token, @Advice.Return(typing = Assigner.Typing.DYNAMIC) Object result,
+                         @Advice.Thrown Throwable thrown) {
+            Hooks.anyEngineExit(token, result, thrown);
+        }
+    }
+
+    static final class Unwrap {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        static Object enter(@Advice.This Object engine, @Advice.Argument(0) Object sources) {
+            return Hooks.anyEngineEnter(engine, Hooks.ENGINE_UNWRAP, sources);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        static void exit(@Advice.Enter Object token, @Advice.Return(typing = Assigner.Typing.DYNAMIC) Object result,
+                         @Advice.Thrown Throwable thrown) {
+            Hooks.anyEngineExit(token, result, thrown);
+        }
+    }
+
+    static final class CloseInbound {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        static Object enter(@Advice.This Object engine) {
+            return Hooks.anyEngineEnter(engine, Hooks.ENGINE_CLOSE_INBOUND, null);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        static void exit(@Advice.Enter Object token, @Advice.Thrown Throwable thrown) {
+            Hooks.anyEngineExit(token, null, thrown);
+        }
+    }
+
+    static final class CloseOutbound {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        static Object enter(@Advice.This Object engine) {
+            return Hooks.anyEngineEnter(engine, Hooks.ENGINE_CLOSE_OUTBOUND, null);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        static void exit(@Advice.Enter Object token, @Advice.Thrown Throwable thrown) {
+            Hooks.anyEngineExit(token, null, thrown);
+        }
+    }
+}
