@@ -3,6 +3,8 @@ package dev.tlsautopsy.instrument;
 import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.nameContains;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
@@ -15,7 +17,7 @@ import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import net.bytebuddy.matcher.ElementMatcher;
 
 /**
- * Any {@code javax.net.ssl.SSLEngine} that is not the JDK's (Netty's OpenSSL/BoringSSL engine,
+ * Any {@code javax.net.ssl.SSLEngine} that is not the JDK's (see {@link #matcher()} for which) (Netty's OpenSSL/BoringSSL engine,
  * BouncyCastle): the {@code wrap}/{@code unwrap} overloads it declares, {@code closeInbound()} and
  * {@code closeOutbound()}. Overloads call one another and wrapper engines call inner ones, so a
  * per-thread depth counts only the outermost call. Checked with netty-tcnative 2.0.84.
@@ -26,10 +28,19 @@ public final class AnyEngineHooks implements TypeHook {
 
     @Override public String typeName() { return "(any SSLEngine)"; }
 
+    /**
+     * Resolving a type's hierarchy costs a class-file read per superclass, for every class loaded; so
+     * only classes named like an engine are checked (Netty's ReferenceCountedOpenSslEngine and
+     * JdkSslEngine, BouncyCastle's ProvSSLEngine, Conscrypt's ConscryptEngine, WildFly's OpenSSLEngine).
+     * An SSLEngine subclass without "Engine" in its name is not instrumented.
+     */
     @Override
     public ElementMatcher<TypeDescription> matcher() {
-        return not(isInterface()).and(not(named("sun.security.ssl.SSLEngineImpl")))
-                .and(not(named("javax.net.ssl.SSLEngine"))).and(hasSuperType(named("javax.net.ssl.SSLEngine")));
+        return nameContains("Engine").and(not(nameStartsWith("java."))).and(not(nameStartsWith("javax.")))
+                .and(not(nameStartsWith("jdk.")))
+                .and(not(nameStartsWith("sun."))).and(not(nameStartsWith("com.sun.")))
+                .and(not(nameStartsWith("dev.tlsautopsy."))).and(not(isInterface()))
+                .and(hasSuperType(named("javax.net.ssl.SSLEngine")));
     }
 
     @Override
