@@ -193,16 +193,7 @@ public final class Tracker implements Sink {
         publisher.ended(ending, token);
     }
 
-    private static void saw(Evidence ev, String what, Throwable thrown) {
-        synchronized (ev) {
-            if (ev.appSaw == null && ev.verdict != null) {
-                ev.appSaw = what;
-                if (thrown != null) {
-                    ev.exception = describe(thrown);
-                }
-            }
-        }
-    }
+
 
     static String describe(Throwable t) {
         String m = t.getMessage();
@@ -531,7 +522,7 @@ public final class Tracker implements Sink {
         if (ev.verdict == null || ev.emitted) {
             return;
         }
-        saw(ev, thrown != null ? Ending.SAW_EXCEPTION : sawEof ? Ending.SAW_EOF : Ending.SAW_NOTHING, thrown);
+        showApplication(ev, thrown != null ? Ending.SAW_EXCEPTION : sawEof ? Ending.SAW_EOF : Ending.SAW_NOTHING, thrown);
         emit(ev);
     }
 

@@ -464,25 +464,28 @@ public final class Scenarios {
         });
     }
 
-    static void openSslClientClean(Env e) throws Exception {
+    /** s_client against our server, after one ping/pong; {@code end} ends the client, then the server is joined. */
+    private static void openSslClient(Env e, Env.Step end, OpenSsl.Peer[] client) throws Exception {
         int port = e.listen();
         Future<?> server = serveOpenSslClient(e);
-        OpenSsl.Peer client = e.closeLater(OpenSsl.client(port, e.protocol));
-        client.send("ping\n");
-        e.clientTrace.add("openssl got pong: " + client.await(l -> l.equals("pong"), 10));
-        client.closeInput();
-        e.clientTrace.add("openssl exited: " + client.exited(10));
+        client[0] = e.closeLater(OpenSsl.client(port, e.protocol));
+        client[0].send("ping\n");
+        e.clientTrace.add("openssl got pong: " + client[0].await(l -> l.equals("pong"), 10));
+        end.run();
         join(server);
     }
 
+    static void openSslClientClean(Env e) throws Exception {
+        OpenSsl.Peer[] client = new OpenSsl.Peer[1];
+        openSslClient(e, () -> {
+            client[0].closeInput();
+            e.clientTrace.add("openssl exited: " + client[0].exited(10));
+        }, client);
+    }
+
     static void openSslClientKilled(Env e) throws Exception {
-        int port = e.listen();
-        Future<?> server = serveOpenSslClient(e);
-        OpenSsl.Peer client = e.closeLater(OpenSsl.client(port, e.protocol));
-        client.send("ping\n");
-        e.clientTrace.add("openssl got pong: " + client.await(l -> l.equals("pong"), 10));
-        client.kill();
-        join(server);
+        OpenSsl.Peer[] client = new OpenSsl.Peer[1];
+        openSslClient(e, () -> client[0].kill(), client);
     }
 
     static void abandoned(Env e) throws Exception {
