@@ -414,18 +414,7 @@ public final class Tracker implements Sink {
                 break;
             case Hooks.ENGINE_CLOSE_INBOUND:
             case Hooks.ENGINE_CLOSE_OUTBOUND:
-                if (failure != null) {
-                    Verdict v = Classifier.transportFailure(TransportFailure.of(failure), false);
-                    if (v != null) {
-                        synchronized (ev) {
-                            if (ev.appSaw == null) {
-                                ev.appSaw = Ending.SAW_EXCEPTION;
-                                ev.exception = describe(failure);
-                            }
-                        }
-                        decide(ev, v);
-                    }
-                }
+                chargeChannelFailure(ev, failure);
                 if (call == Hooks.ENGINE_CLOSE_OUTBOUND) {
                     ev.localClosing = true;
                 }
@@ -434,6 +423,15 @@ public final class Tracker implements Sink {
                 break;
         }
         return ev;
+    }
+
+    /** The channel below an engine failed and the application now closes the engine: that failure ended it. */
+    private void chargeChannelFailure(Evidence ev, Throwable failure) {
+        Verdict v = failure == null ? null : Classifier.transportFailure(TransportFailure.of(failure), false);
+        if (v != null && ev.started) {
+            showApplication(ev, Ending.SAW_EXCEPTION, failure);
+            decide(ev, v);
+        }
     }
 
     private static boolean isFinalizer(Thread t) {
@@ -617,12 +615,7 @@ public final class Tracker implements Sink {
             }
         }
         if ((call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND) && !"Netty".equals(ev.api)) {
-            Throwable failure = takeChannelFailure();
-            Verdict v = failure == null ? null : Classifier.transportFailure(TransportFailure.of(failure), false);
-            if (v != null && ev.started) {
-                showApplication(ev, Ending.SAW_EXCEPTION, failure);
-                decide(ev, v);
-            }
+            chargeChannelFailure(ev, takeChannelFailure());
         }
         return c;
     }
