@@ -195,9 +195,26 @@ public final class Tracker implements Sink {
 
 
 
+    private static final java.util.regex.Pattern HEX_DUMP = java.util.regex.Pattern.compile("[0-9a-fA-F]{16,}");
+
+    /**
+     * {@code class: message}, with hex dumps elided: some stacks put the bytes they received in the
+     * message (Netty's "not an SSL/TLS record: 474554..." is the peer's plaintext), and no record may
+     * carry plaintext.
+     */
     static String describe(Throwable t) {
         String m = t.getMessage();
-        return m == null ? t.getClass().getName() : t.getClass().getName() + ": " + m;
+        if (m == null) {
+            return t.getClass().getName();
+        }
+        java.util.regex.Matcher hex = HEX_DUMP.matcher(m);
+        StringBuilder b = new StringBuilder(t.getClass().getName()).append(": ");
+        int last = 0;
+        while (hex.find()) {
+            b.append(m, last, hex.start()).append("<").append(hex.group().length() / 2).append(" bytes elided>");
+            last = hex.end();
+        }
+        return b.append(m, last, m.length()).toString();
     }
 
     private void reap() {

@@ -184,6 +184,15 @@ class TrackerTest {
     }
 
     @Test
+    void exceptionTextNeverCarriesTheBytesReceived() {
+        assertEquals("javax.net.ssl.SSLException: not an SSL/TLS record: <10 bytes elided>",
+                Tracker.describe(new javax.net.ssl.SSLException("not an SSL/TLS record: 474554202f2048545450")));
+        assertEquals("javax.net.ssl.SSLException: Tag mismatch!", Tracker.describe(new javax.net.ssl.SSLException("Tag mismatch!")));
+        assertEquals("java.net.SocketException: Connection reset by peer",
+                Tracker.describe(new SocketException("Connection reset by peer")));
+    }
+
+    @Test
     void aDroppedConnectionIsAbandonedAfterCollection() throws Exception {
         startAndDrop();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

@@ -87,6 +87,32 @@ class AgentBehaviourIT {
 
     @ParameterizedTest
     @MethodSource("jdks")
+    void noApplicationBytesReachAnyOutput(String jdk, @TempDir Path dir) throws Exception {
+        // the payloads: "ping"/"pong"/"more data", and a plaintext HTTP request on the TLS port, which
+        // Netty hex-dumps into its exception ("GET / HTTP" = 474554202f2048545450)
+        List<String> markers = List.of("ping", "pong", "more data", "474554202f", "GET / HTTP");
+        for (String api : new String[] {"SSLSocket", "Netty"}) {
+            Path d = dir.resolve(api);
+            Forked.Run run = Forked.java(jdk, d, List.of(Forked.agentArg("recording=rec.jfr,log=all,interval=0,summary=s.json")),
+                    MAIN, List.of("--api", api, "--out", "results.json", "plaintext-client", "short-read-body",
+                            "clean-close-client"), 120);
+            assertEquals(0, run.exit(), run.stderr());
+            Process p = new ProcessBuilder(Paths.get(jdk, "bin", "jfr").toString(), "print", d.resolve("rec.jfr").toString())
+                    .redirectErrorStream(true).start();
+            String recording = new String(p.getInputStream().readAllBytes());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            String logs = String.join("\n", run.agentLines());
+            assertTrue(logs.contains("outcome="), logs);
+            for (String m : markers) {
+                assertFalse(logs.contains(m), api + ": log carries " + m + ": " + logs);
+                assertFalse(Files.readString(d.resolve("s.json")).contains(m), api + ": summary carries " + m);
+                assertFalse(recording.contains(m), api + ": recording carries " + m);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
     void theShippedSettingsWorkWithStartFlightRecording(String jdk, @TempDir Path dir) throws Exception {
         Path jfc = AttachIT.extractJfc(dir);
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=off"),
