@@ -142,6 +142,11 @@ public final class Scenarios {
                         api -> OpenSsl.available(), Scenarios::openSslClientKilled,
                         e -> null,
                         e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false)),
+                new Scenario("jdk-socket-peer", "a Netty client closes against a plain JDK SSLSocket server",
+                        null, api -> api.netty(), Scenarios::jdkSocketPeer,
+                        e -> Expect.of("CLEAN", "LOCAL").with("api", "Netty").with("closeNotifySent", true),
+                        e -> Expect.of("CLEAN", "PEER").with("api", "SSLSocket").with("closeNotifyReceived", true)
+                                .with("appSaw", "EOF")),
                 new Scenario("abandoned", "the client drops the connection without closing it",
                         "a connection leak: the application lost the connection without closing it",
                         api -> !api.netty(), Scenarios::abandoned,
@@ -486,6 +491,24 @@ public final class Scenarios {
     static void openSslClientKilled(Env e) throws Exception {
         OpenSsl.Peer[] client = new OpenSsl.Peer[1];
         openSslClient(e, () -> client[0].kill(), client);
+    }
+
+    /** Mixed stacks on one connection: the client is whatever {@code e.api} is, the server an SSLSocket. */
+    static void jdkSocketPeer(Env e) throws Exception {
+        java.net.ServerSocket listener = e.closeLater(new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress()));
+        Future<?> server = e.server(() -> {
+            Socket plain = e.closeLater(listener.accept());
+            TlsConn c = SocketConn.server(e.tls.server, plain, e.protocol);
+            serverExchange(e, c);
+            read(e.serverTrace, c);
+            attempt(e.serverTrace, "close", c::close);
+            return null;
+        });
+        TlsConn c = e.connect(listener.getLocalPort());
+        clientExchange(e, c);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
     }
 
     static void abandoned(Env e) throws Exception {
