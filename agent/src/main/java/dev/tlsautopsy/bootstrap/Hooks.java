@@ -23,7 +23,7 @@ public final class Hooks {
         "handshakeStarting", "handshakeFinished", "enterAlertScope", "exitAlertScope", "alertEncoded",
         "alertEncoding",
         "alertReceived", "fatal", "fatalDone", "recordEof", "peerEof", "callEnter", "callExit",
-        "engineResult", "channelFailed", "netty", "anyEngineEnter", "anyEngineExit"
+        "engineResult", "channelFailed", "netty", "anyEngineEnter", "anyEngineExit", "jsseLookup"
     };
     private static final boolean[] OFF = new boolean[NAMES.length];
 
@@ -52,6 +52,19 @@ public final class Hooks {
         } catch (Throwable ignored) {
             // nothing more can be done
         }
+    }
+
+    /** Cheap check for advice: hand over a JSSE lookup only while none has been taken. */
+    public static boolean needsJsseLookup() {
+        Sink s = sink;
+        if (s == null || OFF[18]) return false;
+        try { return s.needsJsseLookup(); } catch (Throwable t) { failed(18, t); return false; }
+    }
+
+    public static void jsseLookup(Object lookup) {
+        Sink s = sink;
+        if (s == null || OFF[18]) return;
+        try { s.jsseLookup(lookup); } catch (Throwable t) { failed(18, t); }
     }
 
     public static void handshakeStarting(Object transport) {

@@ -11,6 +11,12 @@ public interface Sink {
 
     // ---- JSSE funnels (TransportContext, records, alerts) ----
 
+    /** Whether advice should hand over a lookup created inside a {@code sun.security.ssl} class. */
+    boolean needsJsseLookup();
+
+    /** A {@code MethodHandles.Lookup} created by advice inlined into a {@code sun.security.ssl} class. */
+    void jsseLookup(Object lookup);
+
     void handshakeStarting(Object transport);
 
     void handshakeFinished(Object transport, Object session);

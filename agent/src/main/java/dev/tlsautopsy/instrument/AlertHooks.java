@@ -4,6 +4,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.tlsautopsy.bootstrap.Hooks;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
@@ -33,6 +34,9 @@ public final class AlertHooks {
         static final class Consume {
             @Advice.OnMethodEnter(suppress = Throwable.class)
             static void enter(@Advice.Argument(0) Object context, @Advice.Argument(1) ByteBuffer message) {
+                if (Hooks.needsJsseLookup()) {
+                    Hooks.jsseLookup(MethodHandles.lookup());
+                }
                 Hooks.alertReceived(context, message);
             }
         }

@@ -46,7 +46,7 @@ public final class Installer {
     /** Installs everything; returns the line the agent prints at start. */
     public static String install(Options options, Instrumentation inst, String agentVersion) {
         Outputs outputs = new Outputs(options, agentVersion);
-        Tracker tracker = new Tracker(inst, outputs);
+        Tracker tracker = new Tracker(outputs);
         outputs.start(tracker::open);
         String failing = System.getProperty(FaultySink.PROPERTY);
         Hooks.install(failing == null ? tracker : FaultySink.wrap(tracker, failing));

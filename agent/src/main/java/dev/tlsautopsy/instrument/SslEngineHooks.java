@@ -4,6 +4,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.tlsautopsy.bootstrap.Hooks;
+import java.lang.invoke.MethodHandles;
 import java.nio.ByteBuffer;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
@@ -60,6 +61,9 @@ public final class SslEngineHooks implements TypeHook {
     static final class Wrap {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static Object enter(@Advice.This Object engine) {
+            if (Hooks.needsJsseLookup()) {
+                Hooks.jsseLookup(MethodHandles.lookup());
+            }
             return Hooks.callEnter(engine, Hooks.ENGINE_WRAP);
         }
 
@@ -73,6 +77,9 @@ public final class SslEngineHooks implements TypeHook {
     static final class Unwrap {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static Object enter(@Advice.This Object engine) {
+            if (Hooks.needsJsseLookup()) {
+                Hooks.jsseLookup(MethodHandles.lookup());
+            }
             return Hooks.callEnter(engine, Hooks.ENGINE_UNWRAP);
         }
 
@@ -100,6 +107,9 @@ public final class SslEngineHooks implements TypeHook {
     static final class CloseOutbound {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static Object enter(@Advice.This Object engine) {
+            if (Hooks.needsJsseLookup()) {
+                Hooks.jsseLookup(MethodHandles.lookup());
+            }
             return Hooks.callEnter(engine, Hooks.ENGINE_CLOSE_OUTBOUND);
         }
 

@@ -4,6 +4,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.tlsautopsy.bootstrap.Hooks;
+import java.lang.invoke.MethodHandles;
 import java.io.EOFException;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
@@ -57,6 +58,9 @@ public final class SslSocketHooks {
         static final class Close {
             @Advice.OnMethodEnter(suppress = Throwable.class)
             static Object enter(@Advice.This Object socket) {
+                if (Hooks.needsJsseLookup()) {
+                    Hooks.jsseLookup(MethodHandles.lookup());
+                }
                 return Hooks.callEnter(socket, Hooks.SOCKET_CLOSE);
             }
 
@@ -92,6 +96,9 @@ public final class SslSocketHooks {
         static final class Read {
             @Advice.OnMethodEnter(suppress = Throwable.class)
             static Object enter(@Advice.FieldValue("this$0") Object socket) {
+                if (Hooks.needsJsseLookup()) {
+                    Hooks.jsseLookup(MethodHandles.lookup());
+                }
                 return Hooks.callEnter(socket, Hooks.SOCKET_READ);
             }
 
@@ -115,6 +122,9 @@ public final class SslSocketHooks {
         static final class Write {
             @Advice.OnMethodEnter(suppress = Throwable.class)
             static Object enter(@Advice.FieldValue("this$0") Object socket) {
+                if (Hooks.needsJsseLookup()) {
+                    Hooks.jsseLookup(MethodHandles.lookup());
+                }
                 return Hooks.callEnter(socket, Hooks.SOCKET_WRITE);
             }
 

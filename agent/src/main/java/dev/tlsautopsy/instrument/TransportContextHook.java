@@ -4,6 +4,7 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.tlsautopsy.bootstrap.Hooks;
+import java.lang.invoke.MethodHandles;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.dynamic.DynamicType;
 
@@ -31,6 +32,9 @@ public final class TransportContextHook implements TypeHook {
     static final class Kickstart {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static void enter(@Advice.FieldValue("transport") Object transport) {
+            if (Hooks.needsJsseLookup()) {
+                Hooks.jsseLookup(MethodHandles.lookup());
+            }
             Hooks.handshakeStarting(transport);
         }
     }

@@ -1,10 +1,7 @@
 package dev.tlsautopsy.track;
 
-import java.lang.instrument.Instrumentation;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Reads the few private JSSE fields the hooks cannot pass: a TransportContext's transport and
@@ -13,8 +10,11 @@ import java.util.Set;
  * {@code SSLSocketImpl.conContext} and {@code SSLEngineImpl.conContext} have the same names and types.
  * Reading never takes a JSSE lock (the public getters do, and could deadlock a handshake).
  *
- * <p>The fields are bound on first use, never at start-up: loading {@code SSLSocketImpl} early would
- * make its retransformation load its stream classes where the instrumentation cannot see them.
+ * <p>Access comes from a {@link MethodHandles.Lookup} that advice inlined into a {@code sun.security.ssl}
+ * class created there (it is that class's own full-privilege lookup), so no package is opened: opening
+ * {@code sun.security.ssl} to the agent's module would open it to the whole application class path.
+ * The fields are bound on first use, never at start-up: loading {@code SSLSocketImpl} early would make
+ * its retransformation load its stream classes where the instrumentation cannot see them.
  */
 final class JsseAccess {
 
@@ -32,12 +32,11 @@ final class JsseAccess {
         final VarHandle outputRecord;
         final VarHandle outputClosed;
 
-        Fields() throws ReflectiveOperationException {
+        Fields(MethodHandles.Lookup l) throws ReflectiveOperationException {
             Class<?> ctx = Class.forName("sun.security.ssl.TransportContext", false, null);
             Class<?> cfg = Class.forName("sun.security.ssl.SSLConfiguration", false, null);
             Class<?> socket = Class.forName("sun.security.ssl.SSLSocketImpl", false, null);
             Class<?> engine = Class.forName("sun.security.ssl.SSLEngineImpl", false, null);
-            MethodHandles.Lookup l = MethodHandles.lookup();
             transport = MethodHandles.privateLookupIn(ctx, l).findVarHandle(ctx, "transport",
                     Class.forName("sun.security.ssl.SSLTransport", false, null));
             sslConfig = MethodHandles.privateLookupIn(ctx, l).findVarHandle(ctx, "sslConfig", cfg);
@@ -57,35 +56,31 @@ final class JsseAccess {
         }
     }
 
+    private volatile MethodHandles.Lookup granted;
     private volatile Fields fields;
     private volatile boolean broken;
 
-    private JsseAccess() {
+    /** True until a JSSE class's own lookup has been handed over. */
+    boolean needsLookup() {
+        return granted == null && !broken;
     }
 
-    /** Opens {@code sun.security.ssl} to the agent's module (without loading any of its classes). */
-    static JsseAccess open(Instrumentation inst) {
-        try {
-            Module javaBase = Object.class.getModule();
-            Module self = JsseAccess.class.getModule();
-            if (!javaBase.isOpen("sun.security.ssl", self)) {
-                inst.redefineModule(javaBase, Set.of(), Map.of(), Map.of("sun.security.ssl", Set.of(self)),
-                        Set.of(), Map.of());
-            }
-            return new JsseAccess();
-        } catch (Throwable t) {
-            System.err.println("tls-autopsy: cannot read JSSE state (" + t + "); roles will be empty");
-            return null;
+    /** Takes the lookup that advice created inside a {@code sun.security.ssl} class. */
+    void grant(Object lookup) {
+        if (granted == null && lookup instanceof MethodHandles.Lookup
+                && ((MethodHandles.Lookup) lookup).lookupClass().getPackageName().equals("sun.security.ssl")) {
+            granted = (MethodHandles.Lookup) lookup;
         }
     }
 
     private Fields fields() {
         Fields f = fields;
-        if (f == null && !broken) {
+        MethodHandles.Lookup l = granted;
+        if (f == null && l != null && !broken) {
             synchronized (this) {
                 if (fields == null && !broken) {
                     try {
-                        fields = new Fields();
+                        fields = new Fields(l);
                     } catch (Throwable t) {
                         broken = true;
                         System.err.println("tls-autopsy: cannot read JSSE state (" + t + "); roles will be empty");

@@ -57,8 +57,8 @@ public final class Tracker implements Sink {
     private final JsseAccess jsse;
     private final Publisher publisher;
 
-    public Tracker(java.lang.instrument.Instrumentation inst, Publisher publisher) {
-        this.jsse = inst == null ? null : JsseAccess.open(inst);
+    public Tracker(Publisher publisher) {
+        this.jsse = new JsseAccess();
         this.publisher = publisher;
         Thread reaper = new Thread(this::reap, "tls-autopsy-reaper");
         reaper.setDaemon(true);
@@ -97,7 +97,7 @@ public final class Tracker implements Sink {
         startedCount.incrementAndGet();
         ev.jfrEvent = publisher.started();
         describe(ev, transport);
-        if (jsse != null && transport != null) {
+        if (transport != null) {
             // first seen mid-connection (attached to a running JVM): the handshake may be long done
             JsseAccess.State s = jsse.state(transport);
             if (s != null && s.negotiated) {
@@ -119,7 +119,7 @@ public final class Tracker implements Sink {
         if (transport == null) {
             return;
         }
-        if (jsse != null && ev.role.isEmpty()) {
+        if (ev.role.isEmpty()) {
             ev.role = jsse.role(transport);
         }
         if (transport instanceof SSLEngine && ev.role.isEmpty()) {
@@ -250,6 +250,16 @@ public final class Tracker implements Sink {
     // ---------------------------------------------------------------- Sink: JSSE funnels
 
     @Override
+    public boolean needsJsseLookup() {
+        return jsse.needsLookup();
+    }
+
+    @Override
+    public void jsseLookup(Object lookup) {
+        jsse.grant(lookup);
+    }
+
+    @Override
     public void handshakeStarting(Object transport) {
         Evidence ev = evidence(transport, true);
         markStarted(ev, transport);
@@ -316,11 +326,14 @@ public final class Tracker implements Sink {
 
     @Override
     public void alertReceived(Object transportContext, ByteBuffer message) {
-        if (jsse == null || message.remaining() < 2) {
+        if (message.remaining() < 2) {
             return;
         }
         Object transport = jsse.transportOf(transportContext);
         Evidence ev = evidence(transport, true);
+        if (ev == null) {
+            return;
+        }
         markStarted(ev, transport);
         int level = message.get(message.position());
         int description = message.get(message.position() + 1) & 0xFF;
@@ -386,7 +399,7 @@ public final class Tracker implements Sink {
      * is tracked from now on, unless it had already ended before the agent could see it.
      */
     private void adopt(Evidence ev, Object transport) {
-        if (ev.started || jsse == null) {
+        if (ev.started) {
             return;
         }
         JsseAccess.State s = jsse.state(transport);

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class TrackerTest {
 
     private final List<Ending> published = new CopyOnWriteArrayList<>();
-    private final Tracker tracker = new Tracker(null, new Tracker.Publisher() {
+    private final Tracker tracker = new Tracker(new Tracker.Publisher() {
         @Override
         public Object started() {
             return null;

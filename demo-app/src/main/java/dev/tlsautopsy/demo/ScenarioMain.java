@@ -43,6 +43,8 @@ public final class ScenarioMain {
         out2.put("records", records.since(0));
         out2.put("mbean", records.agentPresent() ? records.attributes() : null);
         out2.put("results", ScenarioRunner.toMaps(results));
+        // the agent must not open the JDK's TLS internals to the application's classes
+        out2.put("jsseOpenToApplication", Object.class.getModule().isOpen("sun.security.ssl", ScenarioMain.class.getModule()));
         String json = Json.write(out2);
         if (out == null) {
             System.out.println(json);

@@ -77,6 +77,8 @@ class ScenarioMatrixIT {
         JsonObject withResults = agent.results();
         JsonObject withoutResults = without.results();
         assertTrue(withResults.get("agent").getAsBoolean(), "the agent was not seen in the forked JVM");
+        assertEquals(false, withResults.get("jsseOpenToApplication").getAsBoolean(),
+                "the agent opened sun.security.ssl to the application's class path");
         List<String> failures = new ArrayList<>();
         JsonArray records = withResults.getAsJsonArray("records");
         int attributed = 0;
