@@ -3,10 +3,13 @@ package dev.tlsautopsy.instrument;
 import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
 import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.isPublic;
 import static net.bytebuddy.matcher.ElementMatchers.nameContains;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.returns;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import dev.tlsautopsy.bootstrap.Hooks;
@@ -45,8 +48,13 @@ public final class AnyEngineHooks implements TypeHook {
 
     @Override
     public DynamicType.Builder<?> apply(DynamicType.Builder<?> b) {
-        return b.visit(Advice.to(Wrap.class).on(named("wrap").and(not(isAbstract()))))
-                .visit(Advice.to(Unwrap.class).on(named("unwrap").and(not(isAbstract()))))
+        // only the public SSLEngine API shapes: a provider's private helpers of the same name may take
+        // other arguments or return other things
+        return b.visit(Advice.to(Wrap.class).on(named("wrap").and(isPublic()).and(not(isAbstract()))
+                        .and(returns(named("javax.net.ssl.SSLEngineResult")))))
+                .visit(Advice.to(Unwrap.class).on(named("unwrap").and(isPublic()).and(not(isAbstract()))
+                        .and(returns(named("javax.net.ssl.SSLEngineResult")))
+                        .and(takesArgument(0, named("java.nio.ByteBuffer")).or(takesArgument(0, named("java.nio.ByteBuffer[]"))))))
                 .visit(Advice.to(CloseInbound.class).on(named("closeInbound").and(takesArguments(0)).and(not(isAbstract()))))
                 .visit(Advice.to(CloseOutbound.class).on(named("closeOutbound").and(takesArguments(0)).and(not(isAbstract()))));
     }

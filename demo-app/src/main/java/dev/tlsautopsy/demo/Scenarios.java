@@ -432,29 +432,36 @@ public final class Scenarios {
         }
     }
 
-    static void openSslServerClean(Env e) throws Exception {
+    /** Our client against s_server after one line and its reversed echo; {@code then} goes on from there. */
+    private interface AfterEcho {
+        void run(TlsConn c, OpenSsl.Peer server) throws Exception;
+    }
+
+    private static void againstOpenSslServer(Env e, AfterEcho then) throws Exception {
         int port = OpenSsl.freePort();
         OpenSsl.Peer server = e.closeLater(OpenSsl.server(port, e.protocol));
         TlsConn c = e.connect(port);
         attempt(e.clientTrace, "handshake", c::handshake);
         attempt(e.clientTrace, "write", () -> c.write(bytes("ping\n")));
         read(e.clientTrace, c);
-        attempt(e.clientTrace, "close", c::close);
-        // what the seed question judged by: s_server -state reports the close_notify
-        e.serverTrace.add("openssl read close_notify: "
-                + server.await(l -> l.contains("SSL3 alert read:warning:close notify"), 10));
+        then.run(c, server);
+    }
+
+    static void openSslServerClean(Env e) throws Exception {
+        againstOpenSslServer(e, (c, server) -> {
+            attempt(e.clientTrace, "close", c::close);
+            // what the seed question judged by: s_server -state reports the close_notify
+            e.serverTrace.add("openssl read close_notify: "
+                    + server.await(l -> l.contains("SSL3 alert read:warning:close notify"), 10));
+        });
     }
 
     static void openSslServerKilled(Env e) throws Exception {
-        int port = OpenSsl.freePort();
-        OpenSsl.Peer server = e.closeLater(OpenSsl.server(port, e.protocol));
-        TlsConn c = e.connect(port);
-        attempt(e.clientTrace, "handshake", c::handshake);
-        attempt(e.clientTrace, "write", () -> c.write(bytes("ping\n")));
-        read(e.clientTrace, c);
-        server.kill();
-        read(e.clientTrace, c);
-        attempt(e.clientTrace, "close", c::close);
+        againstOpenSslServer(e, (c, server) -> {
+            server.kill();
+            read(e.clientTrace, c);
+            attempt(e.clientTrace, "close", c::close);
+        });
     }
 
     private static Future<?> serveOpenSslClient(Env e) {
