@@ -11,6 +11,11 @@ import java.util.Locale;
  * cipher layer's {@code Cipher functions:OPENSSL_internal:BAD_DECRYPT} (BoringSSL then sends
  * bad_record_mac); a peer certificate this side rejected has a {@link CertificateException} in its
  * cause chain (BoringSSL then sends bad_certificate).
+ *
+ * <p>BouncyCastle's JSSE engine (bctls 1.84) says it by type: the cause of its {@code SSLException} is
+ * an {@code org.bouncycastle.tls.TlsFatalAlert} for an alert it raised and queued for the peer, or a
+ * {@code TlsFatalAlertReceived} for one that arrived; both carry the alert code in
+ * {@code getAlertDescription()}.
  */
 public final class ProviderErrors {
 
@@ -19,6 +24,10 @@ public final class ProviderErrors {
 
     public static Verdict classify(Throwable thrown) {
         for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            Verdict bc = bouncyCastle(t);
+            if (bc != null) {
+                return bc;
+            }
             if (t instanceof CertificateException) {
                 // which alert goes out depends on the provider's version (Netty 4.2: bad_certificate,
                 // 4.1: internal_error) and is not in the exception: name none rather than guess
@@ -40,6 +49,23 @@ public final class ProviderErrors {
                             ? Outcome.BAD_RECORD_MAC : Outcome.FATAL_ALERT;
                     return new Verdict(o, Initiator.PEER, name, Verdict.RECEIVED);
                 }
+            }
+        }
+        return null;
+    }
+
+    private static Verdict bouncyCastle(Throwable t) {
+        for (Class<?> c = t.getClass(); c != null && c != Throwable.class; c = c.getSuperclass()) {
+            boolean raised = c.getName().equals("org.bouncycastle.tls.TlsFatalAlert");
+            if (raised || c.getName().equals("org.bouncycastle.tls.TlsFatalAlertReceived")) {
+                int code;
+                try {
+                    code = ((Number) c.getMethod("getAlertDescription").invoke(t)).intValue();
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    return null;
+                }
+                return raised ? Classifier.alertSent(AlertNames.LEVEL_FATAL, code)
+                        : Classifier.alertReceived(AlertNames.LEVEL_FATAL, code);
             }
         }
         return null;

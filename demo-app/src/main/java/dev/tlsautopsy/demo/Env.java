@@ -24,11 +24,13 @@ import javax.net.ssl.SSLContext;
 public final class Env implements AutoCloseable {
 
     public enum Api {
-        SSLSocket, SSLEngine, Netty, NettyOpenSsl;
+        SSLSocket, SSLEngine, Netty, NettyOpenSsl,
+        /** An SSLEngine pair from BouncyCastle's JSSE provider over SocketChannels. */
+        SSLEngineBC;
 
         /** The APIs the scenarios run on. */
         public static Api[] covered() {
-            return new Api[] {SSLSocket, SSLEngine, Netty, NettyOpenSsl};
+            return new Api[] {SSLSocket, SSLEngine, SSLEngineBC, Netty, NettyOpenSsl};
         }
 
         public boolean netty() {
@@ -39,9 +41,14 @@ public final class Env implements AutoCloseable {
             return this == NettyOpenSsl ? io.netty.handler.ssl.SslProvider.OPENSSL : io.netty.handler.ssl.SslProvider.JDK;
         }
 
+        /** Runs over SSLEngine and a SocketChannel. */
+        public boolean engine() {
+            return this == SSLEngine || this == SSLEngineBC;
+        }
+
         /** The record's api field for connections of this kind. */
         public String recorded() {
-            return netty() ? "Netty" : name();
+            return netty() ? "Netty" : engine() ? "SSLEngine" : name();
         }
     }
 
@@ -108,7 +115,7 @@ public final class Env implements AutoCloseable {
         }
         SocketChannel c = serverChannel.accept();
         resources.add(c);
-        return EngineConn.server(ctx, c, protocol);
+        return EngineConn.server(provided(ctx), c, protocol);
     }
 
     public TlsConn connect(int port) throws IOException {
@@ -129,7 +136,12 @@ public final class Env implements AutoCloseable {
         }
         SocketChannel c = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         resources.add(c);
-        return EngineConn.client(ctx, c, port, protocol);
+        return EngineConn.client(provided(ctx), c, port, protocol);
+    }
+
+    /** The JDK context, or its BouncyCastle twin when the scenario runs on BouncyCastle. */
+    private SSLContext provided(SSLContext jdk) {
+        return api == Api.SSLEngineBC ? tls.bouncyCastle(jdk) : jdk;
     }
 
     /** A plain TCP client, no TLS. */

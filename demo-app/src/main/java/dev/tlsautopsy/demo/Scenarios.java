@@ -43,7 +43,7 @@ public final class Scenarios {
                                 + "SSLSocket shows this as a silent -1 unless com.sun.net.ssl.requireCloseNotify=true",
                         api -> true, Scenarios::truncated,
                         e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false)
-                                .with("appSaw", e.api == Env.Api.SSLEngine ? "EXCEPTION" : "EOF"),
+                                .with("appSaw", e.api.engine() ? "EXCEPTION" : "EOF"),
                         e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false)),
                 new Scenario("short-read-body", "the peer's transport ends inside a record's body",
                         "a record was cut short: the connection died mid-transfer (proxy, crash, idle timeout)",
@@ -147,6 +147,21 @@ public final class Scenarios {
                         e -> Expect.of("CLEAN", "LOCAL").with("api", "Netty").with("closeNotifySent", true),
                         e -> Expect.of("CLEAN", "PEER").with("api", "SSLSocket").with("closeNotifyReceived", true)
                                 .with("appSaw", "EOF")),
+                new Scenario("close-notify-flush-timeout",
+                        "the client closes while its peer reads nothing: close_notify cannot be flushed in time",
+                        "SslHandler gave up flushing close_notify (closeNotifyFlushTimeoutMillis) and force-closed: "
+                                + "the peer stopped reading, its data and the close_notify never left",
+                        api -> api.netty(), Scenarios::closeNotifyFlushTimeout,
+                        e -> Expect.of("TIMEOUT", "LOCAL").with("closeNotifySent", false).with("alert", "")
+                                .with("handshakeCompleted", true).with("bytesOut", FLUSH_TIMEOUT_BYTES),
+                        // the server wrote its own close_notify into a connection the client had left
+                        e -> Expect.of("CLEAN", "LOCAL").with("closeNotifySent", true)),
+                new Scenario("handler-removed", "the client removes its SslHandler, then closes the channel",
+                        "TLS was taken out of the pipeline before the engine closed: no close_notify was sent",
+                        api -> api.netty(), Scenarios::handlerRemoved,
+                        e -> Expect.of("LOCAL_ABORT", "LOCAL").with("closeNotifySent", false)
+                                .with("handshakeCompleted", true),
+                        e -> Expect.of("TRUNCATED", "PEER").with("closeNotifyReceived", false)),
                 new Scenario("abandoned", "the client drops the connection without closing it",
                         "a connection leak: the application lost the connection without closing it",
                         api -> !api.netty(), Scenarios::abandoned,
@@ -345,6 +360,42 @@ public final class Scenarios {
         clientExchange(e, c);
         c.setReadTimeout(200);
         read(e.clientTrace, c);
+        attempt(e.clientTrace, "close", c::close);
+        join(server);
+    }
+
+    /** More than loopback's socket buffers hold on both sides, so that close_notify queues behind it. */
+    static final int FLUSH_TIMEOUT_BYTES = 48 << 20;
+
+    static void closeNotifyFlushTimeout(Env e) throws Exception {
+        int port = e.listen();
+        CountDownLatch notReading = new CountDownLatch(1);
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        Future<?> server = e.server(() -> {
+            NettyConn c = (NettyConn) e.accept();
+            attempt(e.serverTrace, "handshake", c::handshake);
+            c.stopReading();
+            notReading.countDown();
+            clientClosed.await(20, TimeUnit.SECONDS);
+            attempt(e.serverTrace, "close", c::close);
+            return null;
+        });
+        NettyConn c = (NettyConn) e.connect(port);
+        attempt(e.clientTrace, "handshake", c::handshake);
+        notReading.await(20, TimeUnit.SECONDS);
+        c.closeNotifyFlushTimeout(300);
+        c.writeWithoutWaiting(new byte[1 << 20], FLUSH_TIMEOUT_BYTES >> 20);
+        attempt(e.clientTrace, "close", c::close);
+        clientClosed.countDown();
+        join(server);
+    }
+
+    static void handlerRemoved(Env e) throws Exception {
+        int port = e.listen();
+        Future<?> server = serveReadClose(e);
+        NettyConn c = (NettyConn) e.connect(port);
+        clientExchange(e, c);
+        attempt(e.clientTrace, "remove SslHandler", c::removeTls);
         attempt(e.clientTrace, "close", c::close);
         join(server);
     }

@@ -9,7 +9,7 @@ import javax.net.ssl.TrustManagerFactory;
 /** The demo's TLS contexts: a server with a self-signed localhost certificate, clients that trust it or not. */
 public final class TlsContexts {
 
-    private static final char[] PASSWORD = "changeit".toCharArray();
+    static final char[] PASSWORD = "changeit".toCharArray();
 
     public final KeyManagerFactory serverKeys;
     public final TrustManagerFactory clientTrust;
@@ -39,7 +39,28 @@ public final class TlsContexts {
         untrustingClient.init(null, none.getTrustManagers(), null);
     }
 
-    private static KeyStore load(String resource) throws Exception {
+    private volatile java.util.Map<SSLContext, SSLContext> bouncyCastle;
+
+    /**
+     * The same keys and trust as {@code jdk}, in an SSLContext of BouncyCastle's JSSE provider (created
+     * on first use, in a class of its own, so that BouncyCastle is only loaded when a scenario runs on it).
+     */
+    public SSLContext bouncyCastle(SSLContext jdk) {
+        if (bouncyCastle == null) {
+            synchronized (this) {
+                if (bouncyCastle == null) {
+                    java.util.Map<SSLContext, SSLContext> m = new java.util.IdentityHashMap<>();
+                    m.put(server, BouncyCastleContexts.create("tls-autopsy-server.p12", null));
+                    m.put(client, BouncyCastleContexts.create(null, "tls-autopsy-trust.p12"));
+                    m.put(untrustingClient, BouncyCastleContexts.create(null, "tls-autopsy-other-trust.p12"));
+                    bouncyCastle = m;
+                }
+            }
+        }
+        return bouncyCastle.get(jdk);
+    }
+
+    static KeyStore load(String resource) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = TlsContexts.class.getResourceAsStream("/" + resource)) {
             ks.load(in, PASSWORD);

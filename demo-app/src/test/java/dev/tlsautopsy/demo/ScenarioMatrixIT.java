@@ -37,7 +37,7 @@ class ScenarioMatrixIT {
     static Stream<Arguments> groups() {
         List<Arguments> out = new ArrayList<>();
         for (String jdk : Forked.jdks()) {
-            for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty", "Netty4.1", "NettyOpenSsl",
+            for (String api : new String[] {"SSLSocket", "SSLEngine", "SSLEngineBC", "Netty", "Netty4.1", "NettyOpenSsl",
                 "NettyOpenSsl4.1"}) {
                 for (String protocol : new String[] {"TLSv1.3", "TLSv1.2"}) {
                     out.add(Arguments.of(Forked.shortName(jdk), api, protocol, jdk));
@@ -53,7 +53,7 @@ class ScenarioMatrixIT {
             throws Exception {
         // *4.1: the same Netty scenarios with Netty 4.1 on the class path instead of 4.2
         String api = group.replace("4.1", "");
-        String recordedApi = api.startsWith("Netty") ? "Netty" : api;
+        String recordedApi = api.startsWith("Netty") ? "Netty" : api.startsWith("SSLEngine") ? "SSLEngine" : api;
         String classpath = group.endsWith("4.1") ? Forked.NETTY41_CLASSPATH : Forked.DEMO.toString();
         List<String> args = List.of("--api", api, "--protocol", protocol, "--out", "results.json");
         CompletableFuture<Forked.Run> plain = CompletableFuture.supplyAsync(() -> {

@@ -1,0 +1,39 @@
+package dev.tlsautopsy.demo;
+
+import java.security.Provider;
+import java.security.SecureRandom;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/** SSLContexts of BouncyCastle's JSSE provider, with its own PKIX key and trust managers. */
+final class BouncyCastleContexts {
+
+    private static final Provider PROVIDER = new org.bouncycastle.jsse.provider.BouncyCastleJsseProvider();
+
+    private BouncyCastleContexts() {
+    }
+
+    /** A context with the key store {@code keys} and/or the trust store {@code trust} (resources, or null). */
+    static SSLContext create(String keys, String trust) {
+        try {
+            KeyManagerFactory kmf = null;
+            if (keys != null) {
+                kmf = KeyManagerFactory.getInstance("PKIX", PROVIDER);
+                kmf.init(TlsContexts.load(keys), TlsContexts.PASSWORD);
+            }
+            TrustManagerFactory tmf = null;
+            if (trust != null) {
+                tmf = TrustManagerFactory.getInstance("PKIX", PROVIDER);
+                tmf.init(TlsContexts.load(trust));
+            }
+            SSLContext c = SSLContext.getInstance("TLS", PROVIDER);
+            // BouncyCastle's default SecureRandom lookup needs its own JCE provider; the JDK's will do
+            c.init(kmf == null ? null : kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(),
+                    new SecureRandom());
+            return c;
+        } catch (Exception e) {
+            throw new IllegalStateException("BouncyCastle JSSE: " + e, e);
+        }
+    }
+}
