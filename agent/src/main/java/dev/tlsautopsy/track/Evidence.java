@@ -54,6 +54,8 @@ final class Evidence {
     java.lang.ref.WeakReference<Object> nettyChannel;
     volatile boolean nettyPeerEof;
     volatile boolean nettyClosedBelow;
+    /** The Netty channel's close has begun: what SslHandler flushed by now is all that went out. */
+    volatile boolean nettyChannelClosing;
     /** The first failure of the JDK channel under a Netty channel, before any local close. */
     volatile Throwable transportFailure;
 

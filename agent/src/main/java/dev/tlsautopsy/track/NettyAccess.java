@@ -92,6 +92,12 @@ final class NettyAccess {
         return call(ctx, "handler");
     }
 
+    /** Bytes written to the channel but not yet to the socket ({@code ChannelOutboundBuffer}); -1 if unknown. */
+    static long pendingOutboundBytes(Object channel) {
+        Object n = call(call(call(channel, "unsafe"), "outboundBuffer"), "totalPendingWriteBytes");
+        return n instanceof Long ? (Long) n : -1;
+    }
+
     static int bufferedBytes(Object sslHandler) {
         Object n = call(sslHandler, "actualReadableBytes");
         return n instanceof Integer ? (Integer) n : 0;

@@ -173,9 +173,23 @@ public final class Tracker implements Sink {
     }
 
     private void emit(Evidence ev) {
+        emit(ev, false);
+    }
+
+    /**
+     * A Netty connection's own close_notify counts once it left for the socket: until its channel
+     * closes, the record waits (a close_notify still queued then was dropped by the flush timeout).
+     */
+    private static boolean awaitingFlush(Evidence ev) {
+        Verdict v = ev.verdict;
+        return "Netty".equals(ev.api) && ev.nettyChannel != null && !ev.nettyChannelClosing && ev.closeNotifySent
+                && v.outcome() == Outcome.CLEAN && v.initiator() == Initiator.LOCAL;
+    }
+
+    private void emit(Evidence ev, boolean force) {
         Ending ending;
         synchronized (ev) {
-            if (ev.emitted || ev.verdict == null || !ev.started) {
+            if (ev.emitted || ev.verdict == null || !ev.started || (!force && awaitingFlush(ev))) {
                 return;
             }
             ev.emitted = true;
@@ -228,7 +242,7 @@ public final class Tracker implements Sink {
                             ev.endNanos = System.nanoTime();
                         }
                     }
-                    emit(ev);
+                    emit(ev, true);
                 }
             } catch (InterruptedException e) {
                 return;
@@ -242,7 +256,7 @@ public final class Tracker implements Sink {
     public void flush() {
         table.forEach(ev -> {
             if (ev.verdict != null && !ev.emitted) {
-                emit(ev);
+                emit(ev, true);
             }
         });
     }
@@ -664,7 +678,9 @@ public final class Tracker implements Sink {
         boolean sawEof = false;
         if (result instanceof SSLEngineResult) {
             SSLEngineResult r = (SSLEngineResult) result;
-            if (!ev.started && (r.bytesConsumed() > 0 || r.bytesProduced() > 0)) {
+            // an application driving an engine directly has begun a connection with its first wrap or
+            // unwrap, even one that found nothing to read yet (a peer that never says hello)
+            if (!ev.started && (r.bytesConsumed() > 0 || r.bytesProduced() > 0 || !"Netty".equals(ev.api))) {
                 markStarted(ev, c.engine);
             }
             if (ev.started) {
@@ -675,6 +691,11 @@ public final class Tracker implements Sink {
                 if (c.call == Hooks.ENGINE_UNWRAP) {
                     ev.bytesIn += r.bytesProduced();
                     trackRecords(ev, c);
+                    if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && c.sources != null
+                            && remaining(c.sources, 0, c.sources.length) > 0) {
+                        // the engine left the start of a record in the application's buffer (BouncyCastle)
+                        ev.partialRecordBytes = 1;
+                    }
                     Throwable deferred = ev.verdict == null ? NettyAccess.pendingException(c.engine) : null;
                     if (deferred != null) {
                         // Netty's OpenSSL engine keeps a read error until a later wrap has sent its alert
@@ -702,7 +723,7 @@ public final class Tracker implements Sink {
         if (thrown instanceof SSLException) {
             if (c.call == Hooks.ENGINE_CLOSE_INBOUND) {
                 if (ev.started) {
-                    decide(ev, Classifier.peerEof(ev.headerBytesSeen > 0 || ev.bodyBytesLeft > 0));
+                    decide(ev, Classifier.peerEof(ev.partialRecordBytes > 0));
                 }
             } else if (c.call == Hooks.ENGINE_WRAP || c.call == Hooks.ENGINE_UNWRAP) {
                 markStarted(ev, c.engine);
@@ -711,6 +732,11 @@ public final class Tracker implements Sink {
             }
         }
         ev.exitCall();
+        if (c.call == Hooks.ENGINE_CLOSE_OUTBOUND && thrown == null && !ev.closeNotifySent && !"Netty".equals(ev.api)
+                && !((SSLEngine) c.engine).isOutboundDone()) {
+            // the record goes out with the wrap that carries the close_notify just queued
+            return;
+        }
         if (ev.started) {
             finishCall(ev, sawEof, thrown);
         }
@@ -790,8 +816,24 @@ public final class Tracker implements Sink {
             }
             case Hooks.NETTY_CHANNEL_CLOSING: {
                 Evidence ev = table.get(subject);
-                if (ev != null && !ev.nettyPeerEof) {
+                if (ev == null) {
+                    return;
+                }
+                if (!ev.nettyPeerEof) {
                     ev.nettyClosedBelow = true;
+                }
+                synchronized (ev) {
+                    if (awaitingFlush(ev) && !ev.emitted && NettyAccess.pendingOutboundBytes(subject) > 0) {
+                        // SslHandler gave up flushing its close_notify (closeNotifyFlushTimeoutMillis) and
+                        // force-closes the channel: the peer never gets it
+                        ev.closeNotifySent = false;
+                        ev.verdict = Classifier.closeAfterTimeout();
+                        ev.endNanos = System.nanoTime();
+                    }
+                    ev.nettyChannelClosing = true;
+                }
+                if (ev.activeCalls == 0) {
+                    emit(ev);
                 }
                 return;
             }
@@ -846,6 +888,10 @@ public final class Tracker implements Sink {
             }
             case Hooks.NETTY_INACTIVE: {
                 if (ev.verdict != null) {
+                    ev.nettyChannelClosing = true;
+                    if (ev.activeCalls == 0) {
+                        emit(ev);
+                    }
                     return;
                 }
                 Verdict v;

@@ -223,6 +223,32 @@ public final class NettyConn implements TlsConn {
         }
     }
 
+    /** Stops reading from the socket: the peer's writes pile up in the kernel's buffers. */
+    void stopReading() {
+        channel.config().setAutoRead(false);
+    }
+
+    /** Queues {@code times} writes of {@code data} without waiting for any to reach the socket. */
+    void writeWithoutWaiting(byte[] data, int times) {
+        for (int i = 0; i < times; i++) {
+            channel.write(Unpooled.wrappedBuffer(data));
+        }
+        channel.flush();
+    }
+
+    void closeNotifyFlushTimeout(long millis) {
+        ssl.setCloseNotifyFlushTimeoutMillis(millis);
+    }
+
+    /** Takes SslHandler out of the pipeline; the channel stays open, now without TLS. */
+    void removeTls() throws IOException {
+        try {
+            channel.eventLoop().submit(() -> channel.pipeline().remove(ssl)).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IOException("removing SslHandler failed: " + e, e);
+        }
+    }
+
     @Override
     public void closeTransport() {
         below.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
