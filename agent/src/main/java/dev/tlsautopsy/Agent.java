@@ -27,10 +27,18 @@ public final class Agent {
     }
 
     public static void premain(String args, Instrumentation inst) {
-        agentmain(args, inst);
+        start(args, inst, true);
     }
 
-    public static synchronized void agentmain(String args, Instrumentation inst) {
+    public static void agentmain(String args, Instrumentation inst) {
+        start(args, inst, false);
+    }
+
+    private static synchronized void start(String args, Instrumentation inst, boolean atStartup) {
+        if (Boolean.getBoolean("tlsautopsy.debug.timing")) {
+            System.err.println("tls-autopsy timing: agent entered at " + (System.currentTimeMillis()
+                    - ProcessHandle.current().info().startInstant().get().toEpochMilli()) + " ms since JVM start");
+        }
         try {
             Options options;
             try {
@@ -47,11 +55,15 @@ public final class Agent {
             // Byte Buddy's own switches; the shaded copy reads them under its relocated names
             System.setProperty("net.bytebuddy.safe", "true");
             appendBootstrap(inst);
-            String line = dev.tlsautopsy.instrument.Installer.install(options, inst, version());
+            String line = dev.tlsautopsy.instrument.Installer.install(options, inst, version(), atStartup);
             active = line;
             // lets `attach` report where the summary goes, and refuse a second copy
             System.setProperty(ACTIVE_PROPERTY, line);
             System.err.println(line);
+            if (Boolean.getBoolean("tlsautopsy.debug.timing")) {
+                System.err.println("tls-autopsy timing: agent returned at " + (System.currentTimeMillis()
+                        - ProcessHandle.current().info().startInstant().get().toEpochMilli()) + " ms since JVM start");
+            }
         } catch (Throwable t) {
             System.err.println("tls-autopsy: not installed: " + t);
         }

@@ -56,34 +56,35 @@ public final class Outputs implements Tracker.Publisher {
         return Files.isWritable(cwd) ? cwd.resolve(name) : Paths.get(System.getProperty("java.io.tmpdir"), name);
     }
 
-    /** Starts the JFR recording at once (events from the first connection on); the rest off the start-up path. */
+    /** Starts the JFR recording at once (events from the first connection on). */
     public void start(LongSupplier openConnections) {
         this.open = openConnections;
         if (options.recording != null) {
             startRecording(Paths.get(options.recording).toAbsolutePath());
         }
-        Thread init = new Thread(() -> {
-            Endings m = new Endings(stats, openConnections);
-            if (m.register()) {
-                mbean = m;
-            }
-            try {
-                jfr.registerStatistics(stats, openConnections);
-            } catch (Throwable t) {
-                System.err.println("tls-autopsy: JFR statistics event not registered: " + t);
-            }
-            if (summary != null && options.interval > 0) {
-                ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "tls-autopsy-summary");
-                    t.setDaemon(true);
-                    return t;
-                });
-                s.scheduleWithFixedDelay(() -> summary.write(false), options.interval, options.interval,
-                        TimeUnit.SECONDS);
-            }
-        }, "tls-autopsy-init");
-        init.setDaemon(true);
-        init.start();
+    }
+
+    /** The MBean, the JFR statistics event and the periodic summary: off the start-up path, on the caller's thread. */
+    public void startServices() {
+        LongSupplier openConnections = open;
+        Endings m = new Endings(stats, openConnections);
+        if (m.register()) {
+            mbean = m;
+        }
+        try {
+            jfr.registerStatistics(stats, openConnections);
+        } catch (Throwable t) {
+            System.err.println("tls-autopsy: JFR statistics event not registered: " + t);
+        }
+        if (summary != null && options.interval > 0) {
+            ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "tls-autopsy-summary");
+                t.setDaemon(true);
+                return t;
+            });
+            s.scheduleWithFixedDelay(() -> summary.write(false), options.interval, options.interval,
+                    TimeUnit.SECONDS);
+        }
     }
 
     private void startRecording(Path destination) {
