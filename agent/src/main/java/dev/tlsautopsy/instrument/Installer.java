@@ -82,6 +82,7 @@ public final class Installer {
     /** Tracker, outputs and the Byte Buddy transformer; then the TLS classes loaded so far are retransformed. */
     private static void build(Instrumentation inst, List<TypeHook> hooks, Outputs outputs, LazyTransformer lazy,
                               boolean atStartup) {
+        lazy.building();
         try {
             long start = System.nanoTime();
             Tracker tracker = new Tracker(outputs);

@@ -24,6 +24,8 @@ final class LazyTransformer implements ClassFileTransformer {
     private final CountDownLatch built = new CountDownLatch(1);
     private volatile ClassFileTransformer delegate;
     private volatile boolean gaveUp;
+    /** The thread building Byte Buddy: never waits for itself (JFR's start retransforms SocketChannelImpl). */
+    private volatile Thread builder;
 
     LazyTransformer(List<TypeHook> hooks) {
         boolean engines = false;
@@ -35,6 +37,10 @@ final class LazyTransformer implements ClassFileTransformer {
             }
         }
         anyEngine = engines;
+    }
+
+    void building() {
+        builder = Thread.currentThread();
     }
 
     void ready(ClassFileTransformer byteBuddy) {
@@ -89,7 +95,8 @@ final class LazyTransformer implements ClassFileTransformer {
 
     private ClassFileTransformer await() {
         ClassFileTransformer t = delegate;
-        if (t != null || gaveUp) {
+        if (t != null || gaveUp || Thread.currentThread() == builder) {
+            // the builder's own loads are left alone: what it loaded is retransformed once it is ready
             return t;
         }
         try {

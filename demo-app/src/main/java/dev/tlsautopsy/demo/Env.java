@@ -64,6 +64,10 @@ public final class Env implements AutoCloseable {
     private ServerSocketChannel serverChannel;
     private NettyConn.Server nettyServer;
     int handshakeTimeoutMillis;
+    /** False: connections are not kept to be closed with the scenario (the caller closes them; benchmarks). */
+    boolean keepResources = true;
+    /** Sets TCP_NODELAY on the JDK sockets (Netty sets it itself): no delayed-ACK pauses in benchmarks. */
+    boolean noDelay;
 
     Env(Api api, String protocol, TlsContexts tls) {
         this.api = api;
@@ -105,16 +109,24 @@ public final class Env implements AutoCloseable {
     public TlsConn accept(SSLContext ctx) throws IOException {
         if (api.netty()) {
             NettyConn c = nettyServer.accept();
-            resources.add(c::closeQuietly);
+            if (keepResources) {
+                resources.add(c::closeQuietly);
+            }
             return c;
         }
         if (api == Api.SSLSocket) {
             Socket s = serverSocket.accept();
-            resources.add(s);
+            s.setTcpNoDelay(noDelay);
+            if (keepResources) {
+                resources.add(s);
+            }
             return SocketConn.server(ctx, s, protocol);
         }
         SocketChannel c = serverChannel.accept();
-        resources.add(c);
+        c.socket().setTcpNoDelay(noDelay);
+        if (keepResources) {
+            resources.add(c);
+        }
         return EngineConn.server(provided(ctx), c, protocol);
     }
 
@@ -126,16 +138,24 @@ public final class Env implements AutoCloseable {
         if (api.netty()) {
             NettyConn c = NettyConn.client(NettyConn.context(tls, false, api.provider(), protocol,
                     ctx == tls.untrustingClient ? tls.otherTrust : tls.clientTrust), port);
-            resources.add(c::closeQuietly);
+            if (keepResources) {
+                resources.add(c::closeQuietly);
+            }
             return c;
         }
         if (api == Api.SSLSocket) {
             Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
-            resources.add(s);
+            s.setTcpNoDelay(noDelay);
+            if (keepResources) {
+                resources.add(s);
+            }
             return SocketConn.client(ctx, s, protocol);
         }
         SocketChannel c = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-        resources.add(c);
+        c.socket().setTcpNoDelay(noDelay);
+        if (keepResources) {
+            resources.add(c);
+        }
         return EngineConn.client(provided(ctx), c, port, protocol);
     }
 

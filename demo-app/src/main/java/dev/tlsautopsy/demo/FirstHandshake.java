@@ -16,6 +16,11 @@ public final class FirstHandshake {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0) {
+            // an application whose TLS starts this many milliseconds after the JVM (its own start-up first)
+            long until = ManagementFactory.getRuntimeMXBean().getStartTime() + Long.parseLong(args[0]);
+            Thread.sleep(Math.max(0, until - System.currentTimeMillis()));
+        }
         TlsContexts tls = new TlsContexts();
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread server = new Thread(() -> {

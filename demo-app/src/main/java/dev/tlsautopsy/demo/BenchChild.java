@@ -1,0 +1,185 @@
+package dev.tlsautopsy.demo;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+
+/**
+ * One benchmark workload in its own JVM, run by {@link Bench} with and without the agent. Prints one
+ * line {@code result <name> <value> <unit>}.
+ *
+ * <pre>
+ * churn API N        N connections one after another: TLS 1.3 handshake, 1 KiB each way, clean close
+ * bulk BYTES         BYTES of application data through an in-memory SSLEngine pair
+ * finished N         N in-memory connections opened and closed; then the heap still in use
+ * open N             N in-memory connections handshaken and kept open; then the heap in use
+ * first-handshake MS milliseconds from JVM start to the first handshake, the application's TLS starting MS ms in
+ * </pre>
+ */
+public final class BenchChild {
+
+    private BenchChild() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        TlsContexts tls = new TlsContexts();
+        switch (args[0]) {
+            case "churn":
+                churn(tls, Env.Api.valueOf(args[1]), Integer.parseInt(args[2]));
+                break;
+            case "bulk":
+                bulk(tls, Long.parseLong(args[1]));
+                break;
+            case "finished":
+                finished(tls, Integer.parseInt(args[1]));
+                break;
+            case "open":
+                open(tls, Integer.parseInt(args[1]));
+                break;
+            case "idle":
+                // an attach target: says ready, stays up until its stdin closes
+                System.out.println("ready " + ProcessHandle.current().pid());
+                System.out.flush();
+                while (System.in.read() >= 0) {
+                    // wait
+                }
+                break;
+            default:
+                throw new IllegalArgumentException("unknown workload " + args[0]);
+        }
+    }
+
+    private static void churn(TlsContexts tls, Env.Api api, int n) throws Exception {
+        byte[] kib = new byte[1024];
+        // warm-up: the JIT, the session caches and the agent's first transformations are not measured
+        churnRun(tls, api, Math.max(50, n / 5), kib);
+        long t0 = System.nanoTime();
+        churnRun(tls, api, n, kib);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("result churn-%s %.1f connections/s%n", api, n / seconds);
+    }
+
+    private static void churnRun(TlsContexts tls, Env.Api api, int n, byte[] kib) throws Exception {
+        try (Env e = new Env(api, "TLSv1.3", tls)) {
+            e.keepResources = false;
+            e.noDelay = true;
+            int port = e.listen();
+            Future<?> server = e.server(() -> {
+                byte[] buf = new byte[1024];
+                for (int i = 0; i < n; i++) {
+                    TlsConn c = e.accept();
+                    try {
+                        c.handshake();
+                        readFully(c, buf);
+                        c.write(buf);
+                        c.read(buf);            // the client's close_notify: -1
+                    } finally {
+                        c.close();
+                    }
+                }
+                return null;
+            });
+            byte[] buf = new byte[1024];
+            for (int i = 0; i < n; i++) {
+                TlsConn c = e.connect(port);
+                try {
+                    c.handshake();
+                    c.write(kib);
+                    readFully(c, buf);
+                } finally {
+                    c.close();
+                }
+            }
+            Env.join(server);
+        }
+    }
+
+    private static void readFully(TlsConn c, byte[] buf) throws Exception {
+        int got = 0;
+        while (got < buf.length) {
+            byte[] part = new byte[buf.length - got];
+            int n = c.read(part);
+            if (n < 0) {
+                throw new java.io.EOFException("after " + got + " bytes");
+            }
+            System.arraycopy(part, 0, buf, got, n);
+            got += n;
+        }
+    }
+
+    private static void bulk(TlsContexts tls, long bytes) throws Exception {
+        ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+        // warm-up
+        MemoryPair warm = new MemoryPair(tls, "TLSv1.3");
+        warm.handshake();
+        for (long sent = 0; sent < bytes / 4; sent += chunk.capacity()) {
+            chunk.clear();
+            warm.transfer(chunk);
+        }
+        warm.close();
+        MemoryPair p = new MemoryPair(tls, "TLSv1.3");
+        p.handshake();
+        long got = 0;
+        long t0 = System.nanoTime();
+        for (long sent = 0; sent < bytes; sent += chunk.capacity()) {
+            chunk.clear();
+            got += p.transfer(chunk);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        p.close();
+        if (got < bytes) {
+            throw new IllegalStateException("the server got " + got + " of " + bytes + " bytes");
+        }
+        System.out.printf("result bulk %.1f MiB/s%n", bytes / seconds / (1 << 20));
+    }
+
+    private static void finished(TlsContexts tls, int n) throws Exception {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            // the cheapest real connection: the client's hello goes out, then it closes with close_notify
+            javax.net.ssl.SSLEngine c = tls.client.createSSLEngine("localhost", 443);
+            c.setUseClientMode(true);
+            // TLS 1.2 only: its ClientHello needs no key share, so a million of them take minutes, not hours
+            c.setEnabledProtocols(new String[] {"TLSv1.2"});
+            ByteBuffer out = ByteBuffer.allocate(c.getSession().getPacketBufferSize());
+            c.wrap(ByteBuffer.allocate(0), out);
+            c.closeOutbound();
+            while (!c.isOutboundDone()) {
+                out.clear();
+                c.wrap(ByteBuffer.allocate(0), out);
+            }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("result finished-rate %.0f connections/s%n", n / seconds);
+        System.out.printf("result finished-heap %d bytes%n", usedHeapAfterGc());
+    }
+
+    private static void open(TlsContexts tls, int n) throws Exception {
+        List<MemoryPair> pairs = new ArrayList<>();
+        long before = usedHeapAfterGc();
+        for (int i = 0; i < n; i++) {
+            MemoryPair p = new MemoryPair(tls, "TLSv1.3");
+            p.handshake();
+            p.releaseBuffers();
+            pairs.add(p);
+        }
+        long after = usedHeapAfterGc();
+        // two engines per pair: report per connection (one side), as an application holding n connections
+        System.out.printf("result open-heap %d bytes%n", (after - before) / (2L * n));
+        if (pairs.size() != n) {
+            throw new IllegalStateException();
+        }
+    }
+
+    static long usedHeapAfterGc() throws InterruptedException {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            Thread.sleep(100);
+            used = Math.min(used, ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+}

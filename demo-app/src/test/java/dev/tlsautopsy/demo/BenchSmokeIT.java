@@ -1,0 +1,34 @@
+package dev.tlsautopsy.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The benchmark's workloads start and finish with the agent (seconds, not a measurement: the numbers
+ * come from {@code Bench}, see docs/performance.md).
+ */
+class BenchSmokeIT {
+
+    @Test
+    void workloadsRunWithTheAgent(@TempDir Path dir) throws Exception {
+        String jdk = Forked.jdks().get(0);
+        String[][] workloads = {{"bulk", "4194304"}, {"finished", "2000"}, {"open", "20"}, {"churn", "SSLEngine", "20"}};
+        for (String[] w : workloads) {
+            Forked.Run run = Forked.java(jdk, dir.resolve(w[0]), List.of(Forked.agentArg("summary=summary.json,interval=0")),
+                    "dev.tlsautopsy.demo.BenchChild", List.of(w), 120);
+            assertEquals(0, run.exit(), run.stderr());
+            assertTrue(run.stdout().startsWith("result "), w[0] + ": " + run.stdout());
+        }
+        // every finished connection of the last workload was recorded: churn's warm-up 50 + 20, both sides
+        String summary = java.nio.file.Files.readString(dir.resolve("churn").resolve("summary.json"));
+        com.google.gson.JsonObject s = com.google.gson.JsonParser.parseString(summary).getAsJsonObject();
+        assertEquals(140, s.get("connections").getAsInt(), summary);
+        assertEquals(140, s.getAsJsonObject("outcomes").get("CLEAN").getAsInt(), summary);
+        assertEquals(0, s.get("open").getAsInt(), summary);
+    }
+}
