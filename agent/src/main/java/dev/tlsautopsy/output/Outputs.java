@@ -102,22 +102,69 @@ public final class Outputs implements Tracker.Publisher {
         }
     }
 
+    /** Outputs that failed once: each warns once and keeps trying (a full disk may clear), the others go on. */
+    private final java.util.Set<String> failing = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private void failed(String output, Throwable t) {
+        if (failing.add(output)) {
+            System.err.println("tls-autopsy: the " + output + " output failed (" + t
+                    + "); the other outputs go on, this warning is not repeated");
+        }
+    }
+
     @Override
     public Object started() {
-        return jfr.started();
+        try {
+            return jfr.started();
+        } catch (Throwable t) {
+            failed("JFR", t);
+            return null;
+        }
     }
 
     @Override
     public void ended(Ending ending, Object startedToken) {
         Ending e = options.redact ? redacted(ending) : ending;
         stats.add(e);
-        jfr.ended(e, startedToken);
+        try {
+            FAULT.check("jfr");
+            jfr.ended(e, startedToken);
+        } catch (Throwable t) {
+            failed("JFR", t);
+        }
         Endings m = mbean;
         if (m != null) {
-            m.publish(e);
+            try {
+                FAULT.check("mbean");
+                m.publish(e);
+            } catch (Throwable t) {
+                failed("JMX", t);
+            }
         }
         if ("all".equals(options.log) || ("unclean".equals(options.log) && !e.outcome().clean())) {
-            System.err.println(LogLine.format(e));
+            try {
+                FAULT.check("log");
+                System.err.println(LogLine.format(e));
+            } catch (Throwable t) {
+                failed("log", t);
+            }
+        }
+    }
+
+    /** Test knob: {@code -Dtlsautopsy.debug.failOutput=jfr|mbean|log} makes that output throw on every ending. */
+    static final Fault FAULT = new Fault(System.getProperty("tlsautopsy.debug.failOutput", ""));
+
+    static final class Fault {
+        private final String output;
+
+        Fault(String output) {
+            this.output = output;
+        }
+
+        void check(String name) {
+            if (output.equals(name)) {
+                throw new IllegalStateException("test fault in the " + name + " output");
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One benchmark workload in its own JVM, run by {@link Bench} with and without the agent. Prints one
@@ -37,6 +38,9 @@ public final class BenchChild {
                 break;
             case "open":
                 open(tls, Integer.parseInt(args[1]));
+                break;
+            case "abandoned":
+                abandoned(tls, Integer.parseInt(args[1]));
                 break;
             case "idle":
                 // an attach target: says ready, stays up until its stdin closes
@@ -171,6 +175,24 @@ public final class BenchChild {
         if (pairs.size() != n) {
             throw new IllegalStateException();
         }
+    }
+
+    /** N connections started (the client's hello wrapped) and dropped without a close; then collected. */
+    private static void abandoned(TlsContexts tls, int n) throws Exception {
+        Records records = Records.subscribe(10_000);
+        for (int i = 0; i < n; i++) {
+            javax.net.ssl.SSLEngine c = tls.client.createSSLEngine("localhost", 443);
+            c.setUseClientMode(true);
+            c.setEnabledProtocols(new String[] {"TLSv1.2"});
+            c.wrap(ByteBuffer.allocate(0), ByteBuffer.allocate(c.getSession().getPacketBufferSize()));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (records.agentPresent() && records.count() < n && System.nanoTime() < deadline) {
+            System.gc();
+            records.awaitCount(n, 200);
+        }
+        System.out.printf("result abandoned-records %d%n", records.count());
+        System.out.printf("result abandoned-heap %d bytes%n", usedHeapAfterGc());
     }
 
     static long usedHeapAfterGc() throws InterruptedException {

@@ -86,6 +86,10 @@ public final class EngineConn implements TlsConn {
         if (r.getStatus() == SSLEngineResult.Status.CLOSED && app.hasRemaining()) {
             throw new SSLException("engine closed");
         }
+        if (r.bytesConsumed() == 0 && r.bytesProduced() == 0 && app.hasRemaining()) {
+            // e.g. a write after a handshake that never finished: the engine wants to unwrap first
+            throw new SSLException("engine cannot send: " + r.getStatus() + "/" + r.getHandshakeStatus());
+        }
     }
 
     private void send() throws IOException {
@@ -193,6 +197,13 @@ public final class EngineConn implements TlsConn {
             SSLEngineResult r = unwrapOnce();
             if (r.getStatus() == SSLEngineResult.Status.CLOSED && !appIn.hasRemaining()) {
                 return -1;
+            }
+            if (r.bytesConsumed() == 0 && r.bytesProduced() == 0 && !appIn.hasRemaining()) {
+                // a handshake left unfinished (a timeout) wants to send before it can read again
+                if (r.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP) {
+                    throw new SSLException("engine cannot read: " + r.getStatus() + "/" + r.getHandshakeStatus());
+                }
+                wrapAndSend(ByteBuffer.allocate(0));
             }
         }
         int n = Math.min(buf.length, appIn.remaining());

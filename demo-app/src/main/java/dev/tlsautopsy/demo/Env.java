@@ -64,6 +64,8 @@ public final class Env implements AutoCloseable {
     private ServerSocketChannel serverChannel;
     private NettyConn.Server nettyServer;
     int handshakeTimeoutMillis;
+    /** Netty clients' SslHandler handshake timeout (0: Netty's default). */
+    int clientHandshakeTimeoutMillis;
     /** False: connections are not kept to be closed with the scenario (the caller closes them; benchmarks). */
     boolean keepResources = true;
     /** Sets TCP_NODELAY on the JDK sockets (Netty sets it itself): no delayed-ACK pauses in benchmarks. */
@@ -137,7 +139,7 @@ public final class Env implements AutoCloseable {
     public TlsConn connect(int port, SSLContext ctx) throws IOException {
         if (api.netty()) {
             NettyConn c = NettyConn.client(NettyConn.context(tls, false, api.provider(), protocol,
-                    ctx == tls.untrustingClient ? tls.otherTrust : tls.clientTrust), port);
+                    ctx == tls.untrustingClient ? tls.otherTrust : tls.clientTrust), port, clientHandshakeTimeoutMillis);
             if (keepResources) {
                 resources.add(c::closeQuietly);
             }

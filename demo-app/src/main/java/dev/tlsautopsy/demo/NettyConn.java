@@ -89,12 +89,20 @@ public final class NettyConn implements TlsConn {
     }
 
     static NettyConn client(SslContext ctx, int port) throws IOException {
+        return client(ctx, port, 0);
+    }
+
+    static NettyConn client(SslContext ctx, int port, int handshakeTimeoutMillis) throws IOException {
         NettyConn c = new NettyConn();
         ChannelFuture f = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        c.pipeline(ch, ctx.newHandler(ch.alloc(), "localhost", port));
+                        SslHandler h = ctx.newHandler(ch.alloc(), "localhost", port);
+                        if (handshakeTimeoutMillis > 0) {
+                            h.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+                        }
+                        c.pipeline(ch, h);
                     }
                 }).connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         f.awaitUninterruptibly(10, TimeUnit.SECONDS);

@@ -87,6 +87,42 @@ class AgentBehaviourIT {
 
     @ParameterizedTest
     @MethodSource("jdks")
+    void faultsInsideTheAgentWarnOnceAndLeaveTheApplicationAlone(String jdk, @TempDir Path dir) throws Exception {
+        List<String> args = scenarioArgs("clean-close-client", "truncated", "bad-record-mac", "reset-on-read");
+        Forked.Run plain = Forked.java(jdk, dir.resolve("plain"), List.of(), MAIN, args, 120);
+        Path notADirectory = Files.writeString(dir.resolve("a-file"), "not a directory");
+
+        // the summary and the recording cannot be written; the JFR and log outputs throw on every ending
+        Forked.Run broken = Forked.java(jdk, dir.resolve("broken"), List.of(
+                Forked.agentArg("summary=" + notADirectory.resolve("s.json") + ",interval=1,log=all,recording="
+                        + notADirectory.resolve("r.jfr")), "-Dtlsautopsy.debug.failOutput=jfr"), MAIN, args, 120);
+        assertEquals(0, broken.exit(), broken.stderr());
+        assertEquals(traces(plain.results()), traces(broken.results()), "the application saw the same");
+        List<String> warnings = broken.agentLines().stream().filter(l -> !l.startsWith("tls-autopsy 0")
+                && !l.startsWith("tls-autopsy: connectionId=")).collect(Collectors.toList());
+        assertEquals(3, warnings.size(), "one warning per fault: " + warnings);
+        assertTrue(warnings.stream().anyMatch(l -> l.startsWith("tls-autopsy: cannot write summary " + notADirectory)), warnings.toString());
+        assertTrue(warnings.stream().anyMatch(l -> l.startsWith("tls-autopsy: cannot start the JFR recording")), warnings.toString());
+        assertTrue(warnings.stream().anyMatch(l -> l.startsWith("tls-autopsy: the JFR output failed")), warnings.toString());
+        // the other outputs counted every ending exactly
+        JsonObject results = broken.results();
+        int records = results.getAsJsonArray("records").size();
+        assertEquals(8, records);
+        assertEquals(records, results.getAsJsonObject("mbean").get("Connections").getAsInt());
+        assertEquals(records, broken.agentLines().stream().filter(l -> l.startsWith("tls-autopsy: connectionId=")).count());
+
+        // the MBean's notifications throw: the summary still counts every ending
+        Forked.Run noJmx = Forked.java(jdk, dir.resolve("nojmx"), List.of(Forked.agentArg("summary=s.json,interval=0"),
+                "-Dtlsautopsy.debug.failOutput=mbean", "-Dscenario.recordWaitMillis=300"), MAIN, args, 120);
+        assertEquals(0, noJmx.exit(), noJmx.stderr());
+        assertEquals(traces(plain.results()), traces(noJmx.results()), "the application saw the same");
+        assertEquals(1, noJmx.agentLines().stream().filter(l -> l.startsWith("tls-autopsy: the JMX output failed")).count(),
+                noJmx.agentLines().toString());
+        assertEquals(8, HardeningIT.json(dir.resolve("nojmx").resolve("s.json")).get("connections").getAsInt());
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
     void noApplicationBytesReachAnyOutput(String jdk, @TempDir Path dir) throws Exception {
         // the payloads: "ping"/"pong"/"more data", and a plaintext HTTP request on the TLS port, which
         // Netty hex-dumps into its exception ("GET / HTTP" = 474554202f2048545450)
