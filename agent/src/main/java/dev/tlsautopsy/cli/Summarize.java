@@ -71,6 +71,12 @@ final class Summarize {
     }
 
     private static String reason(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
         String m = e.getMessage();
         return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.replace('\n', ' ');
     }
@@ -80,14 +86,19 @@ final class Summarize {
         try (InputStream in = Files.newInputStream(f)) {
             int n = in.readNBytes(head, 0, 4);
             if (n == 4 && head[0] == 'F' && head[1] == 'L' && head[2] == 'R' && head[3] == 0) {
-                readRecording(f, m);
+                try {
+                    readRecording(f, m);
+                } catch (IOException | RuntimeException e) {
+                    throw new IOException("a JFR recording that cannot be read (truncated, or still being written?): "
+                            + e.getMessage());
+                }
                 return;
             }
         }
         JsonObject s;
         try {
             s = JsonParser.parseString(Files.readString(f, StandardCharsets.UTF_8)).getAsJsonObject();
-        } catch (RuntimeException e) {
+        } catch (java.nio.charset.CharacterCodingException | RuntimeException e) {
             throw new IOException("neither a JFR recording nor a JSON summary");
         }
         if (!s.has("schemaVersion") || s.get("schemaVersion").getAsInt() != 1) {

@@ -92,6 +92,10 @@ public final class Installer {
             Thread exit = new Thread(() -> {
                 tracker.flush();
                 outputs.shutdown();
+                if (tracker.untracked() > 0) {
+                    System.err.println("tls-autopsy: " + tracker.untracked() + " connection(s) were not recorded:"
+                            + " the tracking limit (tlsautopsy.maxTracked=" + Tracker.MAX_TRACKED + ") was reached");
+                }
             }, "tls-autopsy-exit");
             Runtime.getRuntime().addShutdownHook(exit);
 

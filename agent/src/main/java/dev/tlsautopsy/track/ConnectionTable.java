@@ -33,8 +33,16 @@ final class ConnectionTable {
     private static final int STRIPES = 64;
     private final Stripe[] stripes = new Stripe[STRIPES];
     private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
+    private final java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
+    private final int limit;
 
     ConnectionTable() {
+        this(Integer.MAX_VALUE);
+    }
+
+    /** At most {@code limit} entries: a new connection beyond it is not tracked ({@link #getOrCreate} says null). */
+    ConnectionTable(int limit) {
+        this.limit = limit;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new Stripe();
         }
@@ -59,6 +67,14 @@ final class ConnectionTable {
     }
 
     Evidence getOrCreate(Object key, Function<Object, Evidence> factory) {
+        return getOrCreate(key, factory, true);
+    }
+
+    int size() {
+        return entries.get();
+    }
+
+    private Evidence getOrCreate(Object key, Function<Object, Evidence> factory, boolean bounded) {
         int h = spread(System.identityHashCode(key));
         Stripe s = stripes[h & (STRIPES - 1)];
         synchronized (s) {
@@ -69,7 +85,11 @@ final class ConnectionTable {
                     return n.evidence;
                 }
             }
+            if (bounded && entries.get() >= limit) {
+                return null;
+            }
             Evidence e = factory.apply(key);
+            entries.incrementAndGet();
             Node node = new Node(key, h, e, queue);
             node.next = b[i];
             b[i] = node;
@@ -82,7 +102,8 @@ final class ConnectionTable {
 
     /** Makes {@code key} find {@code evidence} too (one connection seen through several objects). */
     void alias(Object key, Evidence evidence) {
-        getOrCreate(key, k -> evidence);
+        // another name of a tracked connection: never refused
+        getOrCreate(key, k -> evidence, false);
     }
 
     private static void resize(Stripe s) {
@@ -121,6 +142,7 @@ final class ConnectionTable {
                         prev.next = n.next;
                     }
                     s.size--;
+                    entries.decrementAndGet();
                     return;
                 }
             }

@@ -49,7 +49,14 @@ public final class Tracker implements Sink {
         long channelFailureNanos;
     }
 
-    private final ConnectionTable table = new ConnectionTable();
+    /**
+     * Connections tracked at once (live TLS objects not yet collected, about 330 bytes each): a
+     * connection opened beyond it is not recorded, counted in {@link #untracked}, warned about once.
+     */
+    public static final int MAX_TRACKED = Integer.getInteger("tlsautopsy.maxTracked", 500_000);
+    private final ConnectionTable table = new ConnectionTable(MAX_TRACKED);
+    private final AtomicLong untracked = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean limitWarned = new java.util.concurrent.atomic.AtomicBoolean();
     private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
     private final AtomicLong ids = new AtomicLong();
     private final AtomicLong startedCount = new AtomicLong();
@@ -76,7 +83,30 @@ public final class Tracker implements Sink {
         if (transport == null) {
             return null;
         }
-        return create ? table.getOrCreate(transport, this::newEvidence) : table.get(transport);
+        if (!create) {
+            return table.get(transport);
+        }
+        Evidence ev = table.getOrCreate(transport, this::newEvidence);
+        if (ev == null) {
+            atLimit(false);
+        }
+        return ev;
+    }
+
+    /** {@code born}: called where a connection begins (a handshake starting, a Netty handler), so it is counted once. */
+    private void atLimit(boolean born) {
+        if (born) {
+            untracked.incrementAndGet();
+        }
+        if (limitWarned.compareAndSet(false, true)) {
+            System.err.println("tls-autopsy: " + table.size() + " connections tracked, the limit (tlsautopsy.maxTracked="
+                    + MAX_TRACKED + "); connections opened beyond it are not recorded; this warning is not repeated");
+        }
+    }
+
+    /** Connections not recorded because the tracking limit was reached. */
+    public long untracked() {
+        return untracked.get();
     }
 
     private Evidence newEvidence(Object transport) {
@@ -276,12 +306,19 @@ public final class Tracker implements Sink {
     @Override
     public void handshakeStarting(Object transport) {
         Evidence ev = evidence(transport, true);
-        markStarted(ev, transport);
+        if (ev != null) {
+            markStarted(ev, transport);
+        } else {
+            atLimit(true);
+        }
     }
 
     @Override
     public void handshakeFinished(Object transport, Object session) {
         Evidence ev = evidence(transport, true);
+        if (ev == null) {
+            return;
+        }
         markStarted(ev, transport);
         ev.handshakeCompleted = true;
         recordSession(ev, session);
@@ -363,6 +400,9 @@ public final class Tracker implements Sink {
             return;
         }
         Evidence ev = evidence(transport, true);
+        if (ev == null) {
+            return;
+        }
         markStarted(ev, transport);
         if (ev.verdict != null) {
             return;
@@ -402,6 +442,9 @@ public final class Tracker implements Sink {
         boolean mid = ts.recordEof == 2;
         ts.recordEof = 0;
         Evidence ev = evidence(transport, true);
+        if (ev == null) {
+            return;
+        }
         markStarted(ev, transport);
         decide(ev, Classifier.peerEof(mid));
     }
@@ -640,6 +683,9 @@ public final class Tracker implements Sink {
             return null;
         }
         Evidence ev = evidence(engine, true);
+        if (ev == null) {
+            return null;    // the exit still counts the depth down
+        }
         ev.enterCall();
         EngineCall c = new EngineCall();
         c.ev = ev;
@@ -786,6 +832,10 @@ public final class Tracker implements Sink {
                 Object engine = argument;
                 Evidence ev = table.getOrCreate(engine,
                         k -> new Evidence(ids.incrementAndGet(), "Netty", engine.getClass().getName()));
+                if (ev == null) {
+                    atLimit(true);
+                    return;
+                }
                 table.alias(subject, ev);
                 if (engine instanceof SSLEngine && ev.role.isEmpty()) {
                     // Netty sets the mode before it builds the handler; a server's handshake may never begin

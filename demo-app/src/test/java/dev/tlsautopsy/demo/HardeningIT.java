@@ -204,4 +204,24 @@ class HardeningIT {
         assertEquals(n, summary.getAsJsonObject("handshakeOutcomes").get("ABANDONED").getAsInt());
         assertEquals(0, summary.get("open").getAsInt(), "the agent still holds abandoned connections");
     }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void atItsTrackingLimitTheAgentWarnsOnceAndCountsWhatItMissed(String jdk, @TempDir Path dir) throws Exception {
+        int n = 3000;
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0"),
+                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.BenchChild", List.of("finished", Integer.toString(n)), 300);
+        assertEquals(0, run.exit(), run.stderr());
+        assertTrue(run.stdout().contains("result finished-rate"), "the application ran: " + run.stdout());
+        List<String> warnings = warnings(run);
+        assertEquals(2, warnings.size(), "one warning when the limit is hit, one count at exit: " + warnings);
+        assertTrue(warnings.get(0).startsWith("tls-autopsy: 100 connections tracked, the limit"), warnings.get(0));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("tls-autopsy: (\\d+) connection\\(s\\) were not recorded")
+                .matcher(warnings.get(1));
+        assertTrue(m.find(), warnings.get(1));
+        JsonObject summary = json(dir.resolve("summary.json"));
+        assertEquals(n, summary.get("connections").getAsInt() + Integer.parseInt(m.group(1)),
+                "recorded + not recorded = every connection");
+        assertEquals(0, summary.get("open").getAsInt());
+    }
 }

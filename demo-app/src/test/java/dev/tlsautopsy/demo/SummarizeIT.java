@@ -37,10 +37,23 @@ class SummarizeIT {
         String jfr = dir.resolve("a").resolve("a.jfr").toString();
         String json = dir.resolve("b").resolve("b.json").toString();
 
-        Forked.Run table = AttachIT.cli(JDK17, dir.resolve("t"), "summarize", jfr, json, corrupt.toString());
+        byte[] noise = new byte[4096];
+        new java.util.Random(3).nextBytes(noise);
+        Path junk = Files.write(dir.resolve("junk.jfr"), noise);
+        byte[] recording = Files.readAllBytes(Path.of(jfr));
+        Path truncated = Files.write(dir.resolve("truncated.jfr"), java.util.Arrays.copyOf(recording, recording.length / 3));
+        Path missing = dir.resolve("missing.json");
+
+        Forked.Run table = AttachIT.cli(JDK17, dir.resolve("t"), "summarize", jfr, json, corrupt.toString(),
+                junk.toString(), truncated.toString(), missing.toString());
         assertEquals(1, table.exit(), "a file could not be read");
-        assertEquals(List.of("tls-autopsy: skipping " + corrupt + ": neither a JFR recording nor a JSON summary"),
-                table.stderr().lines().toList());
+        List<String> skipped = table.stderr().lines().toList();
+        assertEquals(4, skipped.size(), "one line per unreadable file: " + skipped);
+        assertEquals("tls-autopsy: skipping " + corrupt + ": neither a JFR recording nor a JSON summary", skipped.get(0));
+        assertEquals("tls-autopsy: skipping " + junk + ": neither a JFR recording nor a JSON summary", skipped.get(1));
+        assertTrue(skipped.get(2).startsWith("tls-autopsy: skipping " + truncated + ": a JFR recording that cannot be read"),
+                skipped.get(2));
+        assertEquals("tls-autopsy: skipping " + missing + ": no such file", skipped.get(3));
         assertTrue(table.stdout().startsWith("12 connection(s) from 2 file(s), 0 still open"), table.stdout());
         assertTrue(table.stdout().lines().anyMatch(l -> l.matches("TRUNCATED +2 +2 +0 +2 +0 +0")), table.stdout());
         assertTrue(table.stdout().lines().anyMatch(l -> l.matches("BAD_RECORD_MAC +2 +2 +0 +0 +2 +0")), table.stdout());
