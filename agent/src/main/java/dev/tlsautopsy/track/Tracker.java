@@ -80,10 +80,19 @@ public final class Tracker implements Sink {
     // ---------------------------------------------------------------- evidence
 
     private Evidence evidence(Object transport, boolean create) {
+        return evidence(transport, create, false);
+    }
+
+    /**
+     * {@code born}: the call where a connection begins. Once the tracking limit has refused (and
+     * counted) a connection, evidence is created only there: a connection first seen later may be a
+     * refused one, which must not be recorded as well as counted missed.
+     */
+    private Evidence evidence(Object transport, boolean create, boolean born) {
         if (transport == null) {
             return null;
         }
-        if (!create) {
+        if (!create || (!born && untracked.get() > 0)) {
             return table.get(transport);
         }
         Evidence ev = table.getOrCreate(transport, this::newEvidence);
@@ -305,7 +314,7 @@ public final class Tracker implements Sink {
 
     @Override
     public void handshakeStarting(Object transport) {
-        Evidence ev = evidence(transport, true);
+        Evidence ev = evidence(transport, true, true);
         if (ev != null) {
             markStarted(ev, transport);
         } else {
@@ -682,7 +691,7 @@ public final class Tracker implements Sink {
         if (ts.engineDepth++ > 0) {
             return null;
         }
-        Evidence ev = evidence(engine, true);
+        Evidence ev = evidence(engine, true, true);
         if (ev == null) {
             return null;    // the exit still counts the depth down
         }

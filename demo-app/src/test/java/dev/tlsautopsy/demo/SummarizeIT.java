@@ -100,6 +100,21 @@ class SummarizeIT {
             assertEquals(2, r.exit(), c[0]);
             assertEquals(List.of(c[1]), r.stderr().lines().toList(), c[0]);
         }
+        // arguments that are there but wrong: one line each, usage errors 2, failures 1
+        String[][] wrong = {
+            {"2", "tls-autopsy: usage: attach PID [key=value,...]", "attach", "not-a-pid"},
+            {"2", "tls-autopsy: usage: watch PID", "watch", "abc"},
+            {"1", "tls-autopsy: cannot attach to 2147483646: No such process", "attach", "2147483646"},
+            {"2", "tls-autopsy: bad option interval=soon: expected a whole number of seconds", "attach", "1", "interval=soon"},
+        };
+        for (String[] w : wrong) {
+            Forked.Run r = AttachIT.cli(JDK17, dir.resolve("wrong-" + w[2] + "-" + w[3]),
+                    java.util.Arrays.copyOfRange(w, 2, w.length));
+            assertEquals(Integer.parseInt(w[0]), r.exit(), String.join(" ", w));
+            List<String> lines = r.stderr().lines().toList();
+            assertEquals(1, lines.size(), lines.toString());
+            assertTrue(lines.get(0).startsWith(w[1]), lines.get(0));
+        }
         Forked.Run help = AttachIT.cli(JDK17, dir.resolve("help"), "--help");
         assertEquals(0, help.exit());
         assertTrue(help.stdout().startsWith("usage: java -jar tls-autopsy-agent.jar COMMAND"), help.stdout());
