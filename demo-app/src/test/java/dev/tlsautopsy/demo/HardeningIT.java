@@ -61,7 +61,7 @@ class HardeningIT {
     @ParameterizedTest
     @MethodSource("jdks")
     void countsAreExactWith32ThreadsAnd20000Connections(String jdk, @TempDir Path dir) throws Exception {
-        int connections = full(jdk) ? 20_000 : 8_000;
+        int connections = full(jdk) ? 20_000 : 5_000;
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=1")),
                 "dev.tlsautopsy.demo.LoadMain", List.of("--threads", "32", "--connections", Integer.toString(connections),
                         "--seed", "7", "--out", "load.json"), 900);
@@ -108,18 +108,23 @@ class HardeningIT {
                 "dev.tlsautopsy.demo.FuzzMain", args, 600);
     }
 
+    /** The run without the agent, alongside the one with it. */
+    private static CompletableFuture<Forked.Run> fuzzAside(String jdk, Path dir, List<String> seedArgs) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return fuzz(jdk, dir, false, seedArgs);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
     @ParameterizedTest
     @MethodSource("jdks")
     void fuzzedStreamsGetOneSensibleRecordAndChangeNothing(String jdk, @TempDir Path dir) throws Exception {
         int seeds = full(jdk) ? 1000 : 400;
         List<String> all = List.of("--from", "0", "--to", Integer.toString(seeds));
-        CompletableFuture<Forked.Run> plainRun = CompletableFuture.supplyAsync(() -> {
-            try {
-                return fuzz(jdk, dir.resolve("without"), false, all);
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+        CompletableFuture<Forked.Run> plainRun = fuzzAside(jdk, dir.resolve("without"), all);
         Forked.Run withRun = fuzz(jdk, dir.resolve("with"), true, all);
         Forked.Run withoutRun = plainRun.get();
         assertEquals(0, withRun.exit(), withRun.stderr());
@@ -169,8 +174,10 @@ class HardeningIT {
             List<Long> unmatched = new ArrayList<>(differing);
             for (int round = 0; round < 8 && !unmatched.isEmpty(); round++) {
                 String list = unmatched.stream().map(String::valueOf).reduce((a, b) -> a + "," + b).get();
-                Forked.Run w = fuzz(jdk, dir.resolve("with-again-" + round), true, List.of("--seeds", list, "--parallel", "32"));
-                Forked.Run p = fuzz(jdk, dir.resolve("without-again-" + round), false, List.of("--seeds", list, "--parallel", "32"));
+                List<String> again = List.of("--seeds", list, "--parallel", "32");
+                CompletableFuture<Forked.Run> plainAgain = fuzzAside(jdk, dir.resolve("without-again-" + round), again);
+                Forked.Run w = fuzz(jdk, dir.resolve("with-again-" + round), true, again);
+                Forked.Run p = plainAgain.get();
                 assertEquals(0, w.exit(), w.stderr());
                 assertEquals(0, p.exit(), p.stderr());
                 bySeed(json(w.dir().resolve("fuzz.json"))).forEach((s, r) -> withShapes.get(s).add(normalised(r)));
