@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -cp demo-app/target/tls-autopsy-demo.jar dev.tlsautopsy.demo.Bench [--quick] [--rounds N]
- *      [--agent agent/target/tls-autopsy-agent.jar] [--jdk JAVA_HOME]... [--finished N]
+ *      [--agent agent/target/tls-autopsy-agent.jar] [--jdk JAVA_HOME]... [--finished N] [--only churn|bulk|first|attach|heap]
  * </pre>
  */
 public final class Bench {
@@ -34,6 +34,8 @@ public final class Bench {
     private boolean quick;
     private int rounds = 5;
     private int finished = 1_000_000;
+    /** Only the workloads whose name starts with this ({@code churn}, {@code bulk}, {@code first}, {@code attach}, {@code heap}). */
+    private String only = "";
 
     public static void main(String[] args) throws Exception {
         Bench b = new Bench();
@@ -44,6 +46,7 @@ public final class Bench {
                 case "--agent": b.agent = Paths.get(args[++i]); break;
                 case "--jdk": b.jdks.add(args[++i]); break;
                 case "--finished": b.finished = Integer.parseInt(args[++i]); break;
+                case "--only": b.only = args[++i]; break;
                 default:
                     System.err.println("bench: unknown argument " + args[i]);
                     System.exit(2);
@@ -69,16 +72,28 @@ public final class Bench {
         System.out.printf(Locale.ROOT, "tls-autopsy bench: %s, %d core(s), %d round(s), agent %s%n",
                 version(jdk), Runtime.getRuntime().availableProcessors(), rounds, agent);
         header();
-        for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty"}) {
-            ratio("churn " + api + " (conn/s)", jdk, List.of("churn", api, Integer.toString(churn)), "churn-" + api, 0.97);
+        if ("churn".startsWith(only) || only.startsWith("churn")) {
+            for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty"}) {
+                if (("churn " + api).startsWith(only)) {
+                    ratio("churn " + api + " (conn/s)", jdk, List.of("churn", api, Integer.toString(churn)), "churn-" + api, 0.97);
+                }
+            }
         }
-        ratio("bulk SSLEngine (MiB/s)", jdk, List.of("bulk", Long.toString(quick ? 64L << 20 : 1L << 30)), "bulk", 0.99);
-        for (String j : jdks) {
-            added("first handshake, TLS at once (ms) " + version(j), j, "0", 200);
-            added("first handshake, TLS at 2 s (ms) " + version(j), j, "2000", 200);
+        if ("bulk".startsWith(only)) {
+            ratio("bulk SSLEngine (MiB/s)", jdk, List.of("bulk", Long.toString(quick ? 64L << 20 : 1L << 30)), "bulk", 0.99);
         }
-        attach(jdk);
-        memory(jdk);
+        if ("first".startsWith(only)) {
+            for (String j : jdks) {
+                added("first handshake, TLS at once (ms) " + version(j), j, "0", 200);
+                added("first handshake, TLS at 2 s (ms) " + version(j), j, "2000", 200);
+            }
+        }
+        if ("attach".startsWith(only)) {
+            attach(jdk);
+        }
+        if ("heap".startsWith(only)) {
+            memory(jdk);
+        }
     }
 
     private void header() {

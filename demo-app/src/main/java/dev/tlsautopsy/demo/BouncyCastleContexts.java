@@ -9,6 +9,13 @@ import javax.net.ssl.TrustManagerFactory;
 /** SSLContexts of BouncyCastle's JSSE provider, with its own PKIX key and trust managers. */
 final class BouncyCastleContexts {
 
+    /** BouncyCastle logs every alert it raises (INFO) and the JDK security settings it cannot read (WARNING); the scenarios report what matters. Kept: JUL holds loggers weakly. */
+    private static final java.util.logging.Logger QUIET = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
+
+    static {
+        QUIET.setLevel(java.util.logging.Level.SEVERE);
+    }
+
     private static final Provider PROVIDER = new org.bouncycastle.jsse.provider.BouncyCastleJsseProvider();
 
     private BouncyCastleContexts() {
