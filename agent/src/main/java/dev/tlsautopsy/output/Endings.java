@@ -44,9 +44,19 @@ public final class Endings extends NotificationBroadcasterSupport implements End
         }
     }
 
+    /** Set once anyone subscribes: until then an ending costs no notification at all. */
+    private volatile boolean listened;
+
+    @Override
+    public void addNotificationListener(javax.management.NotificationListener listener,
+                                        javax.management.NotificationFilter filter, Object handback) {
+        super.addNotificationListener(listener, filter, handback);
+        listened = true;
+    }
+
     void publish(Ending e) {
         ObjectName n = name;
-        if (n == null) {
+        if (n == null || !listened) {
             return;
         }
         Notification note = new Notification(NOTIFICATION_TYPE, n, sequence.incrementAndGet(),
