@@ -73,6 +73,11 @@ final class Evidence {
         this.implementation = implementation;
     }
 
+    /** A Netty channel's connection: its ending is decided by the channel's events, not the engine's. */
+    boolean netty() {
+        return "Netty".equals(api);
+    }
+
     void enterCall() {
         CALLS.incrementAndGet(this);
     }

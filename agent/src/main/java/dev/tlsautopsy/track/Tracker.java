@@ -221,7 +221,7 @@ public final class Tracker implements Sink {
      */
     private static boolean awaitingFlush(Evidence ev) {
         Verdict v = ev.verdict;
-        return "Netty".equals(ev.api) && ev.nettyChannel != null && !ev.nettyChannelClosing && ev.closeNotifySent
+        return ev.netty() && ev.nettyChannel != null && !ev.nettyChannelClosing && ev.closeNotifySent
                 && v.outcome() == Outcome.CLEAN && v.initiator() == Initiator.LOCAL;
     }
 
@@ -484,7 +484,7 @@ public final class Tracker implements Sink {
         }
         // Netty's event loops serve many channels: there the failure is matched by channel (NETTY_INACTIVE)
         Throwable failure = (call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND)
-                && !"Netty".equals(ev.api) ? takeChannelFailure() : null;
+                && !ev.netty() ? takeChannelFailure() : null;
         adopt(ev, transport);
         ev.enterCall();
         if (!ev.started || ev.verdict != null) {
@@ -713,7 +713,7 @@ public final class Tracker implements Sink {
                 }
             }
         }
-        if ((call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND) && !"Netty".equals(ev.api)) {
+        if ((call == Hooks.ENGINE_CLOSE_INBOUND || call == Hooks.ENGINE_CLOSE_OUTBOUND) && !ev.netty()) {
             chargeChannelFailure(ev, takeChannelFailure());
         }
         return c;
@@ -735,7 +735,7 @@ public final class Tracker implements Sink {
             SSLEngineResult r = (SSLEngineResult) result;
             // an application driving an engine directly has begun a connection with its first wrap or
             // unwrap, even one that found nothing to read yet (a peer that never says hello)
-            if (!ev.started && (r.bytesConsumed() > 0 || r.bytesProduced() > 0 || !"Netty".equals(ev.api))) {
+            if (!ev.started && (r.bytesConsumed() > 0 || r.bytesProduced() > 0 || !ev.netty())) {
                 markStarted(ev, c.engine);
             }
             if (ev.started) {
@@ -787,7 +787,7 @@ public final class Tracker implements Sink {
             }
         }
         ev.exitCall();
-        if (c.call == Hooks.ENGINE_CLOSE_OUTBOUND && thrown == null && !ev.closeNotifySent && !"Netty".equals(ev.api)
+        if (c.call == Hooks.ENGINE_CLOSE_OUTBOUND && thrown == null && !ev.closeNotifySent && !ev.netty()
                 && !((SSLEngine) c.engine).isOutboundDone()) {
             // the record goes out with the wrap that carries the close_notify just queued
             return;

@@ -143,12 +143,8 @@ public final class BenchChild {
         long t0 = System.nanoTime();
         for (int i = 0; i < n; i++) {
             // the cheapest real connection: the client's hello goes out, then it closes with close_notify
-            javax.net.ssl.SSLEngine c = tls.client.createSSLEngine("localhost", 443);
-            c.setUseClientMode(true);
-            // TLS 1.2 only: its ClientHello needs no key share, so a million of them take minutes, not hours
-            c.setEnabledProtocols(new String[] {"TLSv1.2"});
+            javax.net.ssl.SSLEngine c = helloSent(tls);
             ByteBuffer out = ByteBuffer.allocate(c.getSession().getPacketBufferSize());
-            c.wrap(ByteBuffer.allocate(0), out);
             c.closeOutbound();
             while (!c.isOutboundDone()) {
                 out.clear();
@@ -177,14 +173,23 @@ public final class BenchChild {
         }
     }
 
+    /**
+     * A client engine whose ClientHello has been wrapped: a connection has begun. TLS 1.2 only: its
+     * hello needs no key share, so a million of them take minutes, not hours.
+     */
+    private static javax.net.ssl.SSLEngine helloSent(TlsContexts tls) throws javax.net.ssl.SSLException {
+        javax.net.ssl.SSLEngine c = tls.client.createSSLEngine("localhost", 443);
+        c.setUseClientMode(true);
+        c.setEnabledProtocols(new String[] {"TLSv1.2"});
+        c.wrap(ByteBuffer.allocate(0), ByteBuffer.allocate(c.getSession().getPacketBufferSize()));
+        return c;
+    }
+
     /** N connections started (the client's hello wrapped) and dropped without a close; then collected. */
     private static void abandoned(TlsContexts tls, int n) throws Exception {
         Records records = Records.subscribe(10_000);
         for (int i = 0; i < n; i++) {
-            javax.net.ssl.SSLEngine c = tls.client.createSSLEngine("localhost", 443);
-            c.setUseClientMode(true);
-            c.setEnabledProtocols(new String[] {"TLSv1.2"});
-            c.wrap(ByteBuffer.allocate(0), ByteBuffer.allocate(c.getSession().getPacketBufferSize()));
+            helloSent(tls);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (records.agentPresent() && records.count() < n && System.nanoTime() < deadline) {

@@ -5,8 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The benchmark's workloads start and finish with the agent (seconds, not a measurement: the numbers
@@ -14,9 +15,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchSmokeIT {
 
-    @Test
-    void workloadsRunWithTheAgent(@TempDir Path dir) throws Exception {
-        String jdk = Forked.jdks().get(0);
+    static java.util.stream.Stream<String> jdks() {
+        return Forked.jdks().stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void workloadsRunWithTheAgent(String jdk, @TempDir Path dir) throws Exception {
         String[][] workloads = {{"bulk", "4194304"}, {"finished", "2000"}, {"open", "20"}, {"churn", "SSLEngine", "20"}};
         for (String[] w : workloads) {
             Forked.Run run = Forked.java(jdk, dir.resolve(w[0]), List.of(Forked.agentArg("summary=summary.json,interval=0")),
