@@ -52,8 +52,6 @@ public final class Agent {
                         + "); nothing changed");
                 return;
             }
-            // Byte Buddy's own switches; the shaded copy reads them under its relocated names
-            System.setProperty("net.bytebuddy.safe", "true");
             appendBootstrap(inst);
             String line = dev.tlsautopsy.instrument.Installer.install(options, inst, version(), atStartup);
             active = line;

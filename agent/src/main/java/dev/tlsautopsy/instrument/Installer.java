@@ -3,139 +3,105 @@ package dev.tlsautopsy.instrument;
 import dev.tlsautopsy.Options;
 import dev.tlsautopsy.bootstrap.Hooks;
 import dev.tlsautopsy.output.Outputs;
+import dev.tlsautopsy.stack.engine.EngineStack;
+import dev.tlsautopsy.stack.jsse.JsseStack;
+import dev.tlsautopsy.stack.netty.NettyStack;
 import dev.tlsautopsy.track.Tracker;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.description.type.TypeDescription;
-import net.bytebuddy.dynamic.DynamicType;
-import net.bytebuddy.matcher.ElementMatchers;
-import net.bytebuddy.utility.JavaModule;
 
-/** Wires tracker, outputs and hooks together and installs the hooks the options ask for. */
+/** Wires the tracker, the outputs and the stacks together and installs the hooks the options ask for. */
 public final class Installer {
 
-    /** Every hook, in one place. A new TLS stack adds its file here. */
-    static List<TypeHook> all() {
-        return List.of(
-                new TransportContextHook(),
-                new AlertHooks.Received(),
-                new AlertHooks.SentBySocket(),
-                new AlertHooks.SentByEngine(),
-                new SslSocketHooks.Socket(),
-                new SslSocketHooks.Input(),
-                new SslSocketHooks.Output(),
-                new SslSocketHooks.RecordReader(),
-                new SslEngineHooks(),
-                new SslEngineHooks.Task(),
-                new SocketChannelHook(),
-                new NettyHooks.Handler(),
-                new NettyHooks.HandshakeFailure(),
-                new NettyHooks.ChannelClose(),
-                new NettyHooks.PeerEof(),
-                new AnyEngineHooks());
+    /** Every TLS stack, in one place: a new stack is one more entry. Its position numbers its hooks. */
+    static Stack[] stacks(Tracker tracker) {
+        return new Stack[] {new JsseStack(tracker), new EngineStack(tracker), new NettyStack(tracker)};
     }
 
     private Installer() {
     }
 
     /**
-     * Installs everything; returns the line the agent prints at start. At start-up ({@code premain})
-     * only a name filter is registered and Byte Buddy is built on a background thread, in parallel with
-     * the application's own start; a TLS class that loads before it is ready waits for it (bounded).
-     * On attach everything is built at once and the loaded TLS classes are retransformed.
+     * Installs everything; returns the line the agent prints at start. Weaving is plain ASM and needs no
+     * set-up, so the hooks are live when this returns: a class loaded from now on is woven as it loads.
+     * On attach the classes already loaded are retransformed. The MBean, the periodic summary and the
+     * JFR statistics event start on a background thread, off the application's start-up path.
      */
     public static String install(Options options, Instrumentation inst, String agentVersion, boolean atStartup) {
-        List<TypeHook> hooks = new ArrayList<>();
-        for (TypeHook h : all()) {
-            if (options.instrument.contains(h.group())) {
-                hooks.add(h);
+        Outputs outputs = new Outputs(options, agentVersion);
+        Tracker tracker = new Tracker(outputs);
+        Stack[] all = stacks(tracker);
+        Stack[] enabled = new Stack[all.length];
+        HookSet[] sets = new HookSet[all.length];
+        List<HookSet> active = new ArrayList<>();
+        List<String> groups = new ArrayList<>();
+        for (int i = 0; i < all.length; i++) {
+            if (options.instrument.contains(all[i].group())) {
+                enabled[i] = all[i];
+                sets[i] = new HookSet(i, all[i].group());
+                all[i].declare(sets[i]);
+                active.add(sets[i]);
+                if (!groups.contains(all[i].group())) {
+                    groups.add(all[i].group());
+                }
             }
         }
-        Outputs outputs = new Outputs(options, agentVersion);
-        LazyTransformer lazy = new LazyTransformer(hooks);
-        inst.addTransformer(lazy, true);
-        if (atStartup) {
-            Thread init = new Thread(() -> build(inst, hooks, outputs, lazy, true), "tls-autopsy-init");
-            init.setDaemon(true);
-            init.start();
-        } else {
-            build(inst, hooks, outputs, lazy, false);
-        }
+        Dispatcher dispatcher = new Dispatcher(enabled, sets);
+        String failing = System.getProperty(FaultySink.PROPERTY);
+        Hooks.install(failing == null ? dispatcher : new FaultySink(dispatcher, failing));
+        // a recording asked for starts before any connection, so that it misses none
+        outputs.start(tracker::open);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            tracker.flush();
+            outputs.shutdown();
+            if (tracker.untracked() > 0) {
+                System.err.println("tls-autopsy: " + tracker.untracked() + " connection(s) were not recorded:"
+                        + " the tracking limit (tlsautopsy.maxTracked=" + Tracker.MAX_TRACKED + ") was reached");
+            }
+        }, "tls-autopsy-exit"));
+
+        HookTransformer transformer = new HookTransformer(active);
+        inst.addTransformer(transformer, true);
+        // on attach, the JDK's and the application's classes; at start-up, the few the JVM loaded before
+        // the agent (JDK 25 loads sun.nio.ch.SocketChannelImpl that early)
+        retransformLoaded(inst, transformer);
+        Thread services = new Thread(() -> {
+            if (atStartup) {
+                // the JDK's TLS classes, woven here rather than when the application first needs them
+                // (loaded, not initialised: no static initialiser runs early)
+                for (Stack s : enabled) {
+                    for (String name : s == null ? new String[0] : s.jdkClasses()) {
+                        try {
+                            Class.forName(name, false, null);
+                        } catch (Throwable notInThisJdk) {
+                            // its hooks simply never apply
+                        }
+                    }
+                }
+            }
+            outputs.startServices();
+        }, "tls-autopsy-services");
+        services.setDaemon(true);
+        services.start();
 
         Path summary = outputs.summaryPath();
-        List<String> names = new ArrayList<>();
-        for (TypeHook h : hooks) {
-            if (!names.contains(h.group())) {
-                names.add(h.group());
-            }
-        }
-        return "tls-autopsy " + agentVersion + ": instrumenting " + (names.isEmpty() ? "nothing" : String.join(",", names))
+        return "tls-autopsy " + agentVersion + ": instrumenting " + (groups.isEmpty() ? "nothing" : String.join(",", groups))
                 + " on Java " + Runtime.version() + "; summary: " + (summary == null ? "off" : summary.toString())
                 + (options.recording == null ? "" : "; recording: " + options.recording);
     }
 
-    /** Tracker, outputs and the Byte Buddy transformer; then the TLS classes loaded so far are retransformed. */
-    private static void build(Instrumentation inst, List<TypeHook> hooks, Outputs outputs, LazyTransformer lazy,
-                              boolean atStartup) {
-        lazy.building();
-        try {
-            long start = System.nanoTime();
-            Tracker tracker = new Tracker(outputs);
-            outputs.start(tracker::open);
-            String failing = System.getProperty(FaultySink.PROPERTY);
-            Hooks.install(failing == null ? tracker : FaultySink.wrap(tracker, failing));
-            Thread exit = new Thread(() -> {
-                tracker.flush();
-                outputs.shutdown();
-                if (tracker.untracked() > 0) {
-                    System.err.println("tls-autopsy: " + tracker.untracked() + " connection(s) were not recorded:"
-                            + " the tracking limit (tlsautopsy.maxTracked=" + Tracker.MAX_TRACKED + ") was reached");
-                }
-            }, "tls-autopsy-exit");
-            Runtime.getRuntime().addShutdownHook(exit);
-
-            if (LazyTransformer.TIMING) {
-                System.err.println("tls-autopsy timing: tracker and outputs in " + (System.nanoTime() - start) / 1_000_000 + " ms");
-            }
-            Set<String> failed = ConcurrentHashMap.newKeySet();
-            AgentBuilder builder = new AgentBuilder.Default()
-                    .disableClassFormatChanges()
-                    .with(AgentBuilder.TypeStrategy.Default.REDEFINE)
-                    .with(new ErrorListener(failed))
-                    .ignore(ElementMatchers.none());
-            for (TypeHook h : hooks) {
-                net.bytebuddy.matcher.ElementMatcher<TypeDescription> m = h.matcher();
-                // a type whose hierarchy cannot be resolved (a missing optional dependency) is simply not ours
-                builder = builder.type((type, loader, module, redefined, domain) -> {
-                    try {
-                        return m.matches(type);
-                    } catch (RuntimeException | LinkageError unresolvable) {
-                        return false;
-                    }
-                })
-                        .transform((b, type, loader, module, domain) -> h.apply(b));
-            }
-            long t0 = System.nanoTime();
-            lazy.ready(builder.makeRaw());
-            if (LazyTransformer.TIMING) {
-                System.err.println("tls-autopsy timing: Byte Buddy ready after " + (System.nanoTime() - t0) / 1_000_000
-                        + " ms of makeRaw, at " + (System.currentTimeMillis()
-                        - ProcessHandle.current().info().startInstant().get().toEpochMilli()) + " ms since JVM start");
-            }
-        } catch (Throwable t) {
-            lazy.failed();
-            System.err.println("tls-autopsy: not installed: " + t);
-            return;
-        }
+    /** The classes loaded before the agent that it weaves, retransformed one by one. */
+    private static void retransformLoaded(Instrumentation inst, HookTransformer transformer) {
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (inst.isModifiableClass(c) && lazy.wants(c)) {
-                loaded.add(c);
+            try {
+                if (inst.isModifiableClass(c) && transformer.wants(c)) {
+                    loaded.add(c);
+                }
+            } catch (Throwable unresolvable) {
+                // a class whose hierarchy cannot be resolved is not ours
             }
         }
         for (Class<?> c : loaded) {
@@ -143,55 +109,6 @@ public final class Installer {
                 inst.retransformClasses(c);
             } catch (Throwable t) {
                 System.err.println("tls-autopsy: cannot instrument " + c.getName() + ": " + t);
-            }
-        }
-        if (atStartup) {
-            // the JDK's TLS classes are instrumented here, before the application needs them, where they
-            // cost start-up nothing (loaded, not initialised: no static initialiser runs early)
-            for (TypeHook h : hooks) {
-                if (h.typeName().startsWith("sun.")) {
-                    try {
-                        Class.forName(h.typeName(), false, null);
-                    } catch (Throwable t) {
-                        // not in this JDK: its hook simply never applies
-                    }
-                }
-            }
-            outputs.startServices();
-        } else {
-            Thread services = new Thread(outputs::startServices, "tls-autopsy-services");
-            services.setDaemon(true);
-            services.start();
-        }
-    }
-
-    /** Reports a hook that could not be applied, once per type. */
-    private static final class ErrorListener extends AgentBuilder.Listener.Adapter {
-        private final Set<String> failed;
-
-        ErrorListener(Set<String> failed) {
-            this.failed = failed;
-        }
-
-        @Override
-        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable error) {
-            if (failed.add(typeName)) {
-                System.err.println("tls-autopsy: cannot instrument " + typeName + ": " + error);
-            }
-        }
-
-        @Override
-        public void onIgnored(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded) {
-            if (Boolean.getBoolean("tlsautopsy.debug") && type.getName().contains("ssl")) {
-                System.err.println("tls-autopsy: ignored " + type.getName());
-            }
-        }
-
-        @Override
-        public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
-                                     DynamicType dynamicType) {
-            if (Boolean.getBoolean("tlsautopsy.debug")) {
-                System.err.println("tls-autopsy: instrumented " + type.getName());
             }
         }
     }

@@ -2,7 +2,7 @@ package dev.tlsautopsy.output;
 
 import dev.tlsautopsy.Options;
 import dev.tlsautopsy.classify.Ending;
-import dev.tlsautopsy.track.Tracker;
+import dev.tlsautopsy.classify.Publisher;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -18,7 +18,7 @@ import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 
 /** Fans every ending out to the outputs the options ask for: counts, JFR, JMX, log, summary file. */
-public final class Outputs implements Tracker.Publisher {
+public final class Outputs implements Publisher {
 
     public static final String JFC = "tls-autopsy.jfc";
 

@@ -4,85 +4,104 @@ import dev.tlsautopsy.classify.Verdict;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 /**
- * What has been seen of one connection. Flags are written by the hooks; the verdict is set once,
- * under the evidence's monitor, by the first decisive event.
+ * What has been seen of one connection, whatever its stack. The stacks write the facts; the
+ * {@link Tracker} alone sets the verdict (the first decisive event) and emits the record.
  */
-final class Evidence {
+public final class Evidence {
 
     private static final AtomicIntegerFieldUpdater<Evidence> CALLS =
             AtomicIntegerFieldUpdater.newUpdater(Evidence.class, "activeCalls");
 
-    final long id;
-    final String api;
-    final String implementation;
+    public final long id;
+    public final String api;
+    public final String implementation;
+    /** The stack that describes this connection and may hold its record back. */
+    final Owner owner;
     final long startNanos = System.nanoTime();
 
+    /** Application calls into this connection now under way (their exits emit the record). */
     volatile int activeCalls;
     volatile boolean started;
 
-    String role = "";
-    String peerHost = "";
-    int peerPort = -1;
-    int localPort = -1;
-    String protocol = "";
-    String cipherSuite = "";
+    public String role = "";
+    public String peerHost = "";
+    public int peerPort = -1;
+    public int localPort = -1;
+    public String protocol = "";
+    public String cipherSuite = "";
 
-    volatile boolean handshakeCompleted;
-    volatile boolean closeNotifySent;
-    volatile boolean closeNotifyReceived;
-    volatile boolean closeNotifyQueued;
-    volatile boolean localClosing;
-    volatile boolean readTimedOut;
+    public volatile boolean handshakeCompleted;
+    public volatile boolean closeNotifySent;
+    public volatile boolean closeNotifyReceived;
+    /** An engine queued close_notify; it counts as sent once a wrap carries it. */
+    public volatile boolean closeNotifyQueued;
+    /** The application began to close the connection: failures after this are its echo. */
+    public volatile boolean localClosing;
+    public volatile boolean readTimedOut;
     /** The timeout the application saw, shown in the record if its close makes it decisive. */
-    volatile String timeoutSeen;
-    volatile int partialRecordBytes;
-    long bytesIn;
-    long bytesOut;
+    public volatile String timeoutSeen;
+    /** Bytes of a record begun and not finished when last seen (a cut there is a short read). */
+    public volatile int partialRecordBytes;
+    public long bytesIn;
+    public long bytesOut;
 
-    String pendingFatalAlert;
+    /**
+     * A layer above the engine (Netty's SslHandler) owns the transport: the engine's own readers leave
+     * transport events (channel failures, the start of a connection) to it.
+     */
+    public volatile boolean layered;
+    /** The first failure of the transport below this connection, before any local close. */
+    public volatile Throwable transportFailure;
+
+    /** Record framing of the bytes an engine consumed: where a cut would land. */
+    public int headerBytesSeen;
+    public int headerLength;
+    public int bodyBytesLeft;
+
+    /** The owning stack's own per-connection state, if it needs any. */
+    public volatile Object stackState;
 
     Verdict verdict;
     /** When the decisive event happened (not when its hook reported it). */
     long endNanos;
-    /** When the alert being written now started to be written. */
-    long alertEncodingAt;
     String appSaw;
     String exception;
     boolean emitted;
+    /** What the publisher asked to keep from the start to the ending (a JFR event). */
+    Object publisherToken;
 
-    /** Netty: the channel (held weakly), and what its hooks saw before channelInactive. */
-    java.lang.ref.WeakReference<Object> nettyChannel;
-    volatile boolean nettyPeerEof;
-    volatile boolean nettyClosedBelow;
-    /** The Netty channel's close has begun: what SslHandler flushed by now is all that went out. */
-    volatile boolean nettyChannelClosing;
-    /** The first failure of the JDK channel under a Netty channel, before any local close. */
-    volatile Throwable transportFailure;
-
-    /** Record framing of the bytes an engine that is not the JDK's consumed: where a cut would land. */
-    int headerBytesSeen;
-    int headerLength;
-    int bodyBytesLeft;
-
-    /** The JFR event begun at the connection's start, when the event was enabled then. */
-    Object jfrEvent;
-
-    Evidence(long id, String api, String implementation) {
+    Evidence(long id, Owner owner, String api, String implementation) {
         this.id = id;
+        this.owner = owner;
         this.api = api;
         this.implementation = implementation;
     }
 
-    /** A Netty channel's connection: its ending is decided by the channel's events, not the engine's. */
-    boolean netty() {
-        return "Netty".equals(api);
+    public boolean started() {
+        return started;
     }
 
-    void enterCall() {
+    public boolean decided() {
+        return verdict != null;
+    }
+
+    public Verdict verdict() {
+        return verdict;
+    }
+
+    public boolean emitted() {
+        return emitted;
+    }
+
+    public void enterCall() {
         CALLS.incrementAndGet(this);
     }
 
-    void exitCall() {
+    public void exitCall() {
         CALLS.decrementAndGet(this);
+    }
+
+    public int activeCalls() {
+        return activeCalls;
     }
 }

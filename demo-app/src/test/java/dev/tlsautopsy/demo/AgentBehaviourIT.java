@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** The agent's promises to the host JVM, each in a forked JVM on JDK 17 and 25. */
 class AgentBehaviourIT {
 
-    static final String MAIN = "dev.tlsautopsy.demo.ScenarioMain";
+    static final String MAIN = "dev.tlsautopsy.demo.scenario.ScenarioMain";
 
     static Stream<String> jdks() {
         return Forked.jdks().stream();
@@ -72,7 +72,8 @@ class AgentBehaviourIT {
     void aBrokenHookWarnsOnceAndChangesNothing(String jdk, @TempDir Path dir) throws Exception {
         List<String> args = scenarioArgs("clean-close-client", "truncated", "bad-record-mac", "reset-on-read");
         Forked.Run plain = Forked.java(jdk, dir.resolve("plain"), List.of(), MAIN, args, 120);
-        for (String hook : new String[] {"callExit", "alertReceived", "peerEof"}) {
+        for (String hook : new String[] {"jsse:SSLSocketImpl$AppInputStream.read", "jsse:Alert$AlertConsumer.consume",
+            "jsse:SSLSocketImpl.handleEOF"}) {
             Forked.Run broken = Forked.java(jdk, dir.resolve(hook),
                     List.of(Forked.agentArg("interval=0"), "-Dtlsautopsy.debug.failHook=" + hook,
                             "-Dscenario.recordWaitMillis=500"), MAIN, args, 120);

@@ -1,12 +1,14 @@
-package dev.tlsautopsy.track;
+package dev.tlsautopsy.stack.jsse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tlsautopsy.bootstrap.Hooks;
 import dev.tlsautopsy.classify.Ending;
 import dev.tlsautopsy.classify.Initiator;
 import dev.tlsautopsy.classify.Outcome;
+import dev.tlsautopsy.classify.Publisher;
+import dev.tlsautopsy.track.Evidence;
+import dev.tlsautopsy.track.Tracker;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.util.List;
@@ -14,11 +16,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The tracker's rules, driven through the Sink interface exactly as the hooks drive it. */
-class TrackerTest {
+/** The JDK stack's rules, driven exactly as its hooks drive them, through the core tracker. */
+class JsseReadingTest {
 
     private final List<Ending> published = new CopyOnWriteArrayList<>();
-    private final Tracker tracker = new Tracker(new Tracker.Publisher() {
+    private final Tracker tracker = new Tracker(new Publisher() {
         @Override
         public Object started() {
             return null;
@@ -29,6 +31,7 @@ class TrackerTest {
             published.add(ending);
         }
     });
+    private final JsseReading reading = new JsseReading(tracker, new JsseStack(tracker), new JsseAccess());
 
     private Ending only() {
         assertEquals(1, published.size(), "exactly one record: " + published);
@@ -43,14 +46,14 @@ class TrackerTest {
     @Test
     void anEarlierLocalCloseNotifyWinsOverAPeerEventReportedFirst() throws Exception {
         Object socket = socket();
-        tracker.handshakeStarting(socket);
-        Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);
-        Object scope = tracker.enterAlertScope(socket);
-        Object token = tracker.alertEncoding();          // close_notify starts going out
-        tracker.peerEof(socket);                          // something seen later is reported first
-        tracker.alertEncoded(token, 1, 0, null);          // the write finishes
-        tracker.exitAlertScope(scope);
-        tracker.callExit(close, Hooks.SOCKET_CLOSE, 0, null);
+        reading.handshakeStarting(socket);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        Object scope = reading.enterAlertScope(socket);
+        Evidence token = reading.alertEncoding();          // close_notify starts going out
+        reading.peerEof(socket);                          // something seen later is reported first
+        reading.alertEncoded(token, 1, 0, null);          // the write finishes
+        reading.exitAlertScope(scope);
+        reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         Ending e = only();
         assertEquals(Outcome.CLEAN, e.outcome());
         assertEquals(Initiator.LOCAL, e.initiator());
@@ -63,16 +66,16 @@ class TrackerTest {
     @Test
     void aReaderFailureAfterALocalCloseIsNoise() throws Exception {
         Object socket = socket();
-        tracker.handshakeStarting(socket);
-        Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
-        Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);
-        tracker.fatal(socket, null, new SocketException("Socket closed"), false, false);
-        tracker.fatalDone(socket);
-        Object scope = tracker.enterAlertScope(socket);
-        tracker.alertEncoded(tracker.alertEncoding(), 1, 0, null);
-        tracker.exitAlertScope(scope);
-        tracker.callExit(close, Hooks.SOCKET_CLOSE, 0, null);
-        tracker.callExit(read, Hooks.SOCKET_READ, 0, new SocketException("Socket closed"));
+        reading.handshakeStarting(socket);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        reading.fatal(socket, null, new SocketException("Socket closed"), false, false);
+        reading.fatalDone(socket);
+        Object scope = reading.enterAlertScope(socket);
+        reading.alertEncoded(reading.alertEncoding(), 1, 0, null);
+        reading.exitAlertScope(scope);
+        reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
+        reading.callExit(read, JsseStack.SOCKET_READ, 0, new SocketException("Socket closed"));
         Ending e = only();
         assertEquals(Outcome.CLEAN, e.outcome());
         assertEquals(Initiator.LOCAL, e.initiator());
@@ -82,12 +85,12 @@ class TrackerTest {
     @Test
     void aSilentTruncationIsWhatTheApplicationReadAsEof() {
         Object socket = new Object();
-        tracker.handshakeStarting(socket);
-        tracker.handshakeFinished(socket, null);
-        Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
-        tracker.recordEof(false);
-        tracker.peerEof(socket);
-        tracker.callExit(read, Hooks.SOCKET_READ, -1, null);
+        reading.handshakeStarting(socket);
+        reading.handshakeFinished(socket, null);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        reading.recordEof(false);
+        reading.peerEof(socket);
+        reading.callExit(read, JsseStack.SOCKET_READ, -1, null);
         Ending e = only();
         assertEquals(Outcome.TRUNCATED, e.outcome());
         assertEquals(Initiator.PEER, e.initiator());
@@ -98,23 +101,23 @@ class TrackerTest {
     @Test
     void anEofInsideARecordIsAShortRead() {
         Object socket = new Object();
-        tracker.handshakeStarting(socket);
-        Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
-        tracker.recordEof(true);
-        tracker.peerEof(socket);
-        tracker.callExit(read, Hooks.SOCKET_READ, -1, null);
+        reading.handshakeStarting(socket);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        reading.recordEof(true);
+        reading.peerEof(socket);
+        reading.callExit(read, JsseStack.SOCKET_READ, -1, null);
         assertEquals(Outcome.SHORT_READ, only().outcome());
     }
 
     @Test
     void aResetIsWhatTheApplicationSawAsAnException() {
         Object socket = new Object();
-        tracker.handshakeStarting(socket);
-        Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
+        reading.handshakeStarting(socket);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
         SocketException reset = new SocketException("Connection reset");
-        tracker.fatal(socket, null, reset, false, false);
-        tracker.fatalDone(socket);
-        tracker.callExit(read, Hooks.SOCKET_READ, 0, reset);
+        reading.fatal(socket, null, reset, false, false);
+        reading.fatalDone(socket);
+        reading.callExit(read, JsseStack.SOCKET_READ, 0, reset);
         Ending e = only();
         assertEquals(Outcome.RESET, e.outcome());
         assertEquals(Initiator.PEER, e.initiator());
@@ -125,12 +128,12 @@ class TrackerTest {
     @Test
     void aReadTimeoutDecidesOnlyWhenTheApplicationClosesNext() {
         Object socket = new Object();
-        tracker.handshakeStarting(socket);
-        Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
-        tracker.callExit(read, Hooks.SOCKET_READ, 0, new SocketTimeoutException("Read timed out"));
+        reading.handshakeStarting(socket);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        reading.callExit(read, JsseStack.SOCKET_READ, 0, new SocketTimeoutException("Read timed out"));
         assertTrue(published.isEmpty(), "a timeout read past is not an ending");
-        Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);
-        tracker.callExit(close, Hooks.SOCKET_CLOSE, 0, null);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         assertEquals(Outcome.TIMEOUT, only().outcome());
         assertEquals(Initiator.LOCAL, only().initiator());
         assertEquals("EXCEPTION", only().appSaw());
@@ -140,24 +143,24 @@ class TrackerTest {
     @Test
     void aTimeoutReadPastIsForgotten() {
         Object socket = new Object();
-        tracker.handshakeStarting(socket);
-        Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
-        tracker.callExit(read, Hooks.SOCKET_READ, 0, new SocketTimeoutException("Read timed out"));
-        read = tracker.callEnter(socket, Hooks.SOCKET_READ);
-        tracker.callExit(read, Hooks.SOCKET_READ, 10, null);
-        Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);
-        tracker.callExit(close, Hooks.SOCKET_CLOSE, 0, null);
+        reading.handshakeStarting(socket);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        reading.callExit(read, JsseStack.SOCKET_READ, 0, new SocketTimeoutException("Read timed out"));
+        read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        reading.callExit(read, JsseStack.SOCKET_READ, 10, null);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         assertEquals(Outcome.LOCAL_ABORT, only().outcome(), "closed without close_notify, not a timeout");
     }
 
     @Test
     void laterEventsNeverMakeASecondRecord() {
         Object socket = new Object();
-        tracker.handshakeStarting(socket);
-        tracker.peerEof(socket);
-        tracker.fatal(socket, null, new SocketException("Connection reset"), false, false);
-        Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);
-        tracker.callExit(close, Hooks.SOCKET_CLOSE, 0, null);
+        reading.handshakeStarting(socket);
+        reading.peerEof(socket);
+        reading.fatal(socket, null, new SocketException("Connection reset"), false, false);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         tracker.flush();
         assertEquals(Outcome.TRUNCATED, only().outcome());
     }
@@ -165,10 +168,10 @@ class TrackerTest {
     @Test
     void aConnectionThatNeverStartedLeavesNoRecord() {
         Object socket = new Object();
-        Object read = tracker.callEnter(socket, Hooks.SOCKET_READ);
-        tracker.callExit(read, Hooks.SOCKET_READ, 0, new SocketException("Socket is closed"));
-        Object close = tracker.callEnter(socket, Hooks.SOCKET_CLOSE);
-        tracker.callExit(close, Hooks.SOCKET_CLOSE, 0, null);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        reading.callExit(read, JsseStack.SOCKET_READ, 0, new SocketException("Socket is closed"));
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         tracker.flush();
         assertTrue(published.isEmpty(), published.toString());
         assertEquals(0, tracker.open());
@@ -177,19 +180,19 @@ class TrackerTest {
     @Test
     void aLocalFatalWithNoAlertIsAnError() {
         Object engine = new Object();
-        tracker.handshakeStarting(engine);
-        tracker.fatal(engine, null, new IllegalStateException("boom"), false, false);
-        tracker.fatalDone(engine);
+        reading.handshakeStarting(engine);
+        reading.fatal(engine, null, new IllegalStateException("boom"), false, false);
+        reading.fatalDone(engine);
         assertEquals(Outcome.ERROR, only().outcome());
     }
 
     @Test
     void exceptionTextNeverCarriesTheBytesReceived() {
         assertEquals("javax.net.ssl.SSLException: not an SSL/TLS record: <10 bytes elided>",
-                Tracker.describe(new javax.net.ssl.SSLException("not an SSL/TLS record: 474554202f2048545450")));
-        assertEquals("javax.net.ssl.SSLException: Tag mismatch!", Tracker.describe(new javax.net.ssl.SSLException("Tag mismatch!")));
+                dev.tlsautopsy.classify.ExceptionText.of(new javax.net.ssl.SSLException("not an SSL/TLS record: 474554202f2048545450")));
+        assertEquals("javax.net.ssl.SSLException: Tag mismatch!", dev.tlsautopsy.classify.ExceptionText.of(new javax.net.ssl.SSLException("Tag mismatch!")));
         assertEquals("java.net.SocketException: Connection reset by peer",
-                Tracker.describe(new SocketException("Connection reset by peer")));
+                dev.tlsautopsy.classify.ExceptionText.of(new SocketException("Connection reset by peer")));
     }
 
     @Test
@@ -206,7 +209,7 @@ class TrackerTest {
     }
 
     private void startAndDrop() {
-        tracker.handshakeStarting(new Object());
+        reading.handshakeStarting(new Object());
         assertEquals(1, tracker.open());
     }
 }

@@ -1,5 +1,10 @@
-package dev.tlsautopsy.classify;
+package dev.tlsautopsy.stack.engine;
 
+import dev.tlsautopsy.classify.AlertNames;
+import dev.tlsautopsy.classify.Classifier;
+import dev.tlsautopsy.classify.Initiator;
+import dev.tlsautopsy.classify.Outcome;
+import dev.tlsautopsy.classify.Verdict;
 import java.security.cert.CertificateException;
 import java.util.Locale;
 
@@ -17,12 +22,12 @@ import java.util.Locale;
  * {@code TlsFatalAlertReceived} for one that arrived; both carry the alert code in
  * {@code getAlertDescription()}.
  */
-public final class ProviderErrors {
+final class ProviderErrors {
 
     private ProviderErrors() {
     }
 
-    public static Verdict classify(Throwable thrown) {
+    static Verdict classify(Throwable thrown) {
         for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
             Verdict bc = bouncyCastle(t);
             if (bc != null) {

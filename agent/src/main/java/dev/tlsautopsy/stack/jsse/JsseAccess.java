@@ -1,4 +1,4 @@
-package dev.tlsautopsy.track;
+package dev.tlsautopsy.stack.jsse;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.track;
+package dev.tlsautopsy.stack.netty;
 
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
@@ -62,32 +62,6 @@ final class NettyAccess {
         return call(nettyChannel, "javaChannel");
     }
 
-    private static final Map<Class<?>, java.util.Optional<java.lang.reflect.Field>> PENDING = new ConcurrentHashMap<>();
-
-    /**
-     * {@code ReferenceCountedOpenSslEngine.pendingException}: a read error held back until the alert it
-     * caused has been wrapped (netty-handler 4.1.130 and 4.2.20). Null for any other engine.
-     */
-    static Throwable pendingException(Object engine) {
-        java.util.Optional<java.lang.reflect.Field> f = PENDING.computeIfAbsent(engine.getClass(), c -> {
-            for (Class<?> k = c; k != null; k = k.getSuperclass()) {
-                try {
-                    java.lang.reflect.Field field = k.getDeclaredField("pendingException");
-                    field.setAccessible(true);
-                    return java.util.Optional.of(field);
-                } catch (NoSuchFieldException | RuntimeException e) {
-                    // keep looking up the hierarchy
-                }
-            }
-            return java.util.Optional.empty();
-        });
-        try {
-            return f.isPresent() ? (Throwable) f.get().get(engine) : null;
-        } catch (ReflectiveOperationException | ClassCastException e) {
-            return null;
-        }
-    }
-
     static Object handler(Object ctx) {
         return call(ctx, "handler");
     }
@@ -103,7 +77,7 @@ final class NettyAccess {
         return n instanceof Integer ? (Integer) n : 0;
     }
 
-    static void describe(Evidence ev, Object channel) {
+    static void describe(dev.tlsautopsy.track.Evidence ev, Object channel) {
         SocketAddress remote = (SocketAddress) call(channel, "remoteAddress");
         SocketAddress local = (SocketAddress) call(channel, "localAddress");
         if (remote instanceof InetSocketAddress) {

@@ -1,0 +1,10 @@
+package dev.tlsautopsy.classify;
+
+/** Where finished ending records go (the outputs); the core tracker calls it. */
+public interface Publisher {
+
+    /** Called once per started connection; may return an object to keep until its ending (a JFR event). */
+    Object started();
+
+    void ended(Ending ending, Object startedToken);
+}

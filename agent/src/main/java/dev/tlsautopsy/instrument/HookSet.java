@@ -1,0 +1,207 @@
+package dev.tlsautopsy.instrument;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * What one TLS stack asks to be woven: which methods of which types call
+ * {@link dev.tlsautopsy.bootstrap.Hooks#enter} and {@link dev.tlsautopsy.bootstrap.Hooks#exit}, under
+ * which hook number, with which {@link Value}s. A stack numbers its hooks 0 to {@value #PER_STACK}-1;
+ * the set turns them into the numbers woven into bytecode.
+ *
+ * <pre>
+ * TypeHooks ctx = hooks.type("sun.security.ssl.TransportContext");
+ * ctx.method(KICKSTART, "kickstart", "()V").enter(field("transport"));
+ * ctx.method(FATAL, "fatal", 4).enter(field("transport"), arg(0), arg(3), field("closeReason"), arg(2))
+ *    .exit(field("transport"));
+ * </pre>
+ */
+public final class HookSet {
+
+    public static final int PER_STACK = 64;
+
+    /** Which methods: access flags, name and descriptor as in the class file. */
+    public interface MethodMatch {
+        boolean matches(int access, String name, String descriptor);
+    }
+
+    final int base;
+    final String stack;
+    final List<TypeHooks> types = new ArrayList<>();
+    final String[] names = new String[PER_STACK];
+
+    HookSet(int stackIndex, String stack) {
+        this.base = stackIndex * PER_STACK;
+        this.stack = stack;
+    }
+
+    /** Exactly the class of this name. */
+    public TypeHooks type(String className) {
+        return add(new TypeHooks(TypeHooks.Match.EXACT, className.replace('.', '/'), null));
+    }
+
+    /**
+     * A Netty class under its own name or relocated under any package prefix that contains
+     * {@code netty} (grpc-netty-shaded's {@code io.grpc.netty.shaded.io.netty.}, the Cassandra driver's
+     * {@code com.datastax.oss.driver.shaded.netty.}): a shaded Netty is Netty.
+     */
+    public TypeHooks netty(String className) {
+        if (!className.startsWith("io.netty.")) {
+            throw new IllegalArgumentException(className + " is not a Netty class name");
+        }
+        return add(new TypeHooks(TypeHooks.Match.RELOCATED, className.substring("io.netty.".length()).replace('.', '/'), null));
+    }
+
+    /**
+     * Every class below {@code superClass} whose internal name passes {@code candidate} (checked first: a
+     * class's supertypes are looked up only for candidates).
+     */
+    public TypeHooks subtypesOf(String superClass, Predicate<String> candidate) {
+        return add(new TypeHooks(TypeHooks.Match.SUBTYPE, superClass.replace('.', '/'), candidate));
+    }
+
+    private TypeHooks add(TypeHooks t) {
+        t.set = this;
+        types.add(t);
+        return t;
+    }
+
+    int global(int hook, String name) {
+        if (hook < 0 || hook >= PER_STACK) {
+            throw new IllegalArgumentException("hook number " + hook + " outside 0.." + (PER_STACK - 1));
+        }
+        if (names[hook] == null) {
+            names[hook] = stack + ":" + name;
+        }
+        return base + hook;
+    }
+
+    /** The methods of one kind of type that are woven. */
+    public static final class TypeHooks {
+
+        enum Match { EXACT, RELOCATED, SUBTYPE }
+
+        final Match match;
+        /** EXACT: the internal name; RELOCATED: the name below {@code io/netty/}; SUBTYPE: the supertype's. */
+        final String name;
+        final Predicate<String> candidate;
+        final List<MethodHook> methods = new ArrayList<>();
+        HookSet set;
+
+        TypeHooks(Match match, String name, Predicate<String> candidate) {
+            this.match = match;
+            this.name = name;
+            this.candidate = candidate;
+        }
+
+        /** The method of this name and descriptor, e.g. {@code "read", "([BII)I"}. */
+        public MethodHook method(int hook, String name, String descriptor) {
+            return add(hook, name, (access, n, d) -> n.equals(name) && d.equals(descriptor));
+        }
+
+        /** The methods of this name taking this many arguments. */
+        public MethodHook method(int hook, String name, int arguments) {
+            return add(hook, name, (access, n, d) -> n.equals(name) && Descriptors.arguments(d) == arguments);
+        }
+
+        /** The methods {@code match} accepts; {@code label} names them in warnings. */
+        public MethodHook methods(int hook, String label, MethodMatch match) {
+            return add(hook, label, match);
+        }
+
+        /** Every constructor: only {@link MethodHook#exitOnReturn} applies. */
+        public MethodHook constructors(int hook) {
+            return add(hook, "<init>", (access, n, d) -> n.equals("<init>"));
+        }
+
+        private MethodHook add(int hook, String label, MethodMatch match) {
+            String simple = name.substring(name.lastIndexOf('/') + 1);
+            MethodHook m = new MethodHook(set.global(hook, simple + "." + label), label, match, this.match != Match.SUBTYPE);
+            methods.add(m);
+            return m;
+        }
+
+        boolean matchesName(String internalName) {
+            switch (match) {
+                case EXACT:
+                    return internalName.equals(name);
+                case RELOCATED:
+                    if (!internalName.endsWith(name)) {
+                        return false;
+                    }
+                    int cut = internalName.length() - name.length();
+                    return cut > 0 && internalName.charAt(cut - 1) == '/'
+                            && internalName.substring(0, cut).contains("netty");
+                default:
+                    return false;
+            }
+        }
+    }
+
+    /** One woven method: the values for its enter and exit calls. */
+    public static final class MethodHook {
+        final int hook;
+        final String label;
+        final MethodMatch match;
+        /** A type named exactly must have this method: its absence is reported (a JDK or Netty change). */
+        final boolean required;
+        Value[] enter;
+        Value[] exit;
+        boolean atReturn;
+        boolean atThrow;
+        boolean lookup;
+
+        MethodHook(int hook, String label, MethodMatch match, boolean required) {
+            this.hook = hook;
+            this.label = label;
+            this.match = match;
+            this.required = required;
+        }
+
+        /** Calls {@code Hooks.enter} when the method starts; what it returns goes to the exit call. */
+        public MethodHook enter(Value... values) {
+            check(values, 4, "enter");
+            this.enter = values;
+            return this;
+        }
+
+        /** Calls {@code Hooks.exit} at every return and when the method throws. */
+        public MethodHook exit(Value... values) {
+            return exit(true, true, values);
+        }
+
+        /** Calls {@code Hooks.exit} at every return only (the only exit a constructor gets). */
+        public MethodHook exitOnReturn(Value... values) {
+            return exit(true, false, values);
+        }
+
+        /** Calls {@code Hooks.exit} only when the method throws: a return costs nothing. */
+        public MethodHook exitOnThrow(Value... values) {
+            return exit(false, true, values);
+        }
+
+        /**
+         * Before anything else, hands the stack a {@code MethodHandles.Lookup} created in the woven class
+         * while the stack wants one ({@link Stack#wantsLookup()}).
+         */
+        public MethodHook grantsLookup() {
+            this.lookup = true;
+            return this;
+        }
+
+        private MethodHook exit(boolean atReturn, boolean atThrow, Value[] values) {
+            check(values, 3, "exit");
+            this.exit = values;
+            this.atReturn = atReturn;
+            this.atThrow = atThrow;
+            return this;
+        }
+
+        private static void check(Value[] values, int objects, String what) {
+            if (values.length > objects + 2) {
+                throw new IllegalArgumentException("too many values for " + what + ": " + values.length);
+            }
+        }
+    }
+}

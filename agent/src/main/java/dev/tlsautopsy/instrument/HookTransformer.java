@@ -1,0 +1,115 @@
+package dev.tlsautopsy.instrument;
+
+import dev.tlsautopsy.instrument.HookSet.MethodHook;
+import dev.tlsautopsy.instrument.HookSet.TypeHooks;
+import java.lang.instrument.ClassFileTransformer;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The agent's only class file transformer. For every class the JVM loads it does a hash lookup and a few
+ * suffix checks on the name; only the classes some stack declared are parsed and woven.
+ */
+final class HookTransformer implements ClassFileTransformer {
+
+    static final boolean DEBUG = Boolean.getBoolean("tlsautopsy.debug");
+
+    private final Map<String, List<TypeHooks>> exact = new HashMap<>();
+    private final List<TypeHooks> relocated = new ArrayList<>();
+    private final List<TypeHooks> subtypes = new ArrayList<>();
+    private final Supertypes supertypes = new Supertypes();
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+
+    HookTransformer(List<HookSet> sets) {
+        for (HookSet s : sets) {
+            for (TypeHooks t : s.types) {
+                switch (t.match) {
+                    case EXACT: exact.computeIfAbsent(t.name, k -> new ArrayList<>()).add(t); break;
+                    case RELOCATED: relocated.add(t); break;
+                    default: subtypes.add(t);
+                }
+            }
+        }
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
+                            ProtectionDomain domain, byte[] classfileBuffer) {
+        if (className == null) {
+            return null;
+        }
+        List<MethodHook> hooks = null;
+        try {
+            hooks = hooksFor(className, loader, classfileBuffer);
+            if (hooks == null) {
+                return null;
+            }
+            List<String> problems = new ArrayList<>();
+            byte[] woven = Weaver.weave(classfileBuffer, hooks, problems);
+            if (!problems.isEmpty() && warned.add(className)) {
+                System.err.println("tls-autopsy: cannot instrument " + String.join("; ", problems));
+            }
+            if (DEBUG) {
+                System.err.println("tls-autopsy: instrumented " + className + (woven == null ? " (no method matched)" : ""));
+            }
+            return woven;
+        } catch (Throwable t) {
+            if (warned.add(className)) {
+                System.err.println("tls-autopsy: cannot instrument " + className.replace('/', '.') + ": " + t);
+            }
+            return null;
+        }
+    }
+
+    /** The hooks for this class, or null: by name, then (for candidates only) by superclass. */
+    private List<MethodHook> hooksFor(String className, ClassLoader loader, byte[] classFile) {
+        List<MethodHook> out = null;
+        List<TypeHooks> byName = exact.get(className);
+        if (byName != null) {
+            out = add(out, byName);
+        }
+        for (TypeHooks t : relocated) {
+            if (t.matchesName(className)) {
+                out = add(out, List.of(t));
+            }
+        }
+        for (TypeHooks t : subtypes) {
+            if (t.candidate.test(className) && supertypes.extendsClass(classFile, loader, t.name)) {
+                out = add(out, List.of(t));
+            }
+        }
+        return out;
+    }
+
+    private static List<MethodHook> add(List<MethodHook> out, List<TypeHooks> types) {
+        List<MethodHook> o = out == null ? new ArrayList<>() : out;
+        for (TypeHooks t : types) {
+            o.addAll(t.methods);
+        }
+        return o;
+    }
+
+    /** A class loaded before this transformer was registered (attach) that it would weave. */
+    boolean wants(Class<?> c) {
+        String name = c.getName().replace('.', '/');
+        if (exact.containsKey(name)) {
+            return true;
+        }
+        for (TypeHooks t : relocated) {
+            if (t.matchesName(name)) {
+                return true;
+            }
+        }
+        for (TypeHooks t : subtypes) {
+            if (t.candidate.test(name) && !c.isInterface() && Supertypes.extendsClass(c, t.name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tlsautopsy.instrument;
+
+/**
+ * One TLS stack: the hooks it weaves and its reading of them. It reports what it reads to the core
+ * {@link dev.tlsautopsy.track.Tracker}. Stacks are listed once, in {@link Installer#stacks}.
+ */
+public interface Stack {
+
+    /** The {@code instrument=} group that enables this stack. */
+    String group();
+
+    /** Declares the methods to weave, numbering its hooks from 0. */
+    void declare(HookSet hooks);
+
+    /** A woven method of this stack started; returns what its {@link #exit} receives as {@code token}. */
+    Object enter(int hook, Object a, Object b, Object c, Object d, long n, long m);
+
+    /** A woven method of this stack returned ({@code thrown} null) or threw. */
+    void exit(int hook, Object token, Object a, Object b, Object c, long n, long m, Throwable thrown);
+
+    /** Whether a hook declared with {@link HookSet.MethodHook#grantsLookup()} should hand over its class's lookup. */
+    default boolean wantsLookup() {
+        return false;
+    }
+
+    /** A {@code MethodHandles.Lookup} created inside a class this stack weaves. */
+    default void lookup(Object lookup) {
+    }
+
+    /** JDK classes this stack weaves, worth loading (not initialising) before the application needs them. */
+    default String[] jdkClasses() {
+        return new String[0];
+    }
+}

@@ -1,0 +1,153 @@
+package dev.tlsautopsy.stack.engine;
+
+import dev.tlsautopsy.classify.AlertNames;
+import dev.tlsautopsy.classify.Classifier;
+import dev.tlsautopsy.classify.Verdict;
+import dev.tlsautopsy.track.Evidence;
+import dev.tlsautopsy.track.Tracker;
+import java.nio.ByteBuffer;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+
+/** What the calls into an engine that is not the JDK's mean for its connection. */
+final class EngineReading {
+
+    /** One outermost call into an engine. */
+    private static final class Call {
+        Evidence ev;
+        int hook;
+        Object engine;
+        ByteBuffer[] sources;
+        int[] positions;
+    }
+
+    private final Tracker tracker;
+    private final EngineStack owner;
+    /** Calls into engines under way on this thread: only the outermost counts. */
+    private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
+
+    EngineReading(Tracker tracker, EngineStack owner) {
+        this.tracker = tracker;
+        this.owner = owner;
+    }
+
+    Object enter(Object engine, int hook, Object sources) {
+        int[] d = depth.get();
+        if (d[0]++ > 0) {
+            return null;
+        }
+        Evidence ev = tracker.track(engine, owner, "SSLEngine", true);
+        if (ev == null) {
+            return null;    // the exit still counts the depth down
+        }
+        ev.enterCall();
+        Call c = new Call();
+        c.ev = ev;
+        c.hook = hook;
+        c.engine = engine;
+        if (hook == EngineStack.CLOSE_OUTBOUND) {
+            ev.localClosing = true;
+        }
+        if (hook == EngineStack.UNWRAP) {
+            c.sources = sources instanceof ByteBuffer ? new ByteBuffer[] {(ByteBuffer) sources}
+                    : sources instanceof ByteBuffer[] ? (ByteBuffer[]) sources : null;
+            if (c.sources != null) {
+                c.positions = new int[c.sources.length];
+                for (int i = 0; i < c.sources.length; i++) {
+                    c.positions[i] = c.sources[i] == null ? 0 : c.sources[i].position();
+                }
+            }
+        }
+        if ((hook == EngineStack.CLOSE_INBOUND || hook == EngineStack.CLOSE_OUTBOUND) && !ev.layered) {
+            tracker.chargeChannelFailure(ev, tracker.takeChannelFailure());
+        }
+        return c;
+    }
+
+    void exit(Object token, Object result, Throwable thrown) {
+        int[] d = depth.get();
+        if (d[0] > 0) {
+            d[0]--;
+        }
+        if (token == null) {
+            return;
+        }
+        Call c = (Call) token;
+        Evidence ev = c.ev;
+        boolean sawEof = false;
+        if (result instanceof SSLEngineResult) {
+            SSLEngineResult r = (SSLEngineResult) result;
+            // an application driving an engine directly has begun a connection with its first wrap or
+            // unwrap, even one that found nothing to read yet (a peer that never says hello)
+            if (!ev.started() && (r.bytesConsumed() > 0 || r.bytesProduced() > 0 || !ev.layered)) {
+                tracker.start(ev, c.engine);
+            }
+            if (ev.started()) {
+                if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED && !ev.handshakeCompleted) {
+                    ev.handshakeCompleted = true;
+                    javax.net.ssl.SSLSession s = ((SSLEngine) c.engine).getSession();
+                    ev.protocol = s.getProtocol();
+                    ev.cipherSuite = s.getCipherSuite();
+                }
+                if (c.hook == EngineStack.UNWRAP) {
+                    ev.bytesIn += r.bytesProduced();
+                    RecordFraming.follow(ev, c.sources, c.positions);
+                    if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && c.sources != null
+                            && remaining(c.sources) > 0) {
+                        // the engine left the start of a record in the application's buffer (BouncyCastle)
+                        ev.partialRecordBytes = 1;
+                    }
+                    Throwable deferred = ev.decided() ? null : DeferredErrors.pending(c.engine);
+                    if (deferred != null) {
+                        // Netty's OpenSSL engine keeps a read error until a later wrap has sent its alert
+                        Verdict v = ProviderErrors.classify(deferred);
+                        tracker.decide(ev, v != null ? v : Classifier.fatalWithoutAlert(""));
+                    }
+                    if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesConsumed() > 0) {
+                        ev.closeNotifyReceived = true;
+                        tracker.decide(ev, Classifier.alertReceived(AlertNames.LEVEL_WARNING, AlertNames.CLOSE_NOTIFY));
+                        sawEof = true;
+                    }
+                } else if (c.hook == EngineStack.WRAP) {
+                    ev.bytesOut += r.bytesConsumed();
+                    if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.localClosing
+                            && !ev.closeNotifySent) {
+                        ev.closeNotifySent = true;
+                        tracker.decide(ev, Classifier.alertSent(AlertNames.LEVEL_WARNING, AlertNames.CLOSE_NOTIFY));
+                    }
+                }
+            }
+        }
+        if (thrown instanceof SSLException) {
+            if (c.hook == EngineStack.CLOSE_INBOUND) {
+                if (ev.started()) {
+                    tracker.decide(ev, Classifier.peerEof(ev.partialRecordBytes > 0));
+                }
+            } else if (c.hook == EngineStack.WRAP || c.hook == EngineStack.UNWRAP) {
+                tracker.start(ev, c.engine);
+                Verdict v = ProviderErrors.classify(thrown);
+                tracker.decide(ev, v != null ? v : Classifier.fatalWithoutAlert(""));
+            }
+        }
+        ev.exitCall();
+        if (c.hook == EngineStack.CLOSE_OUTBOUND && thrown == null && !ev.closeNotifySent && !ev.layered
+                && !((SSLEngine) c.engine).isOutboundDone()) {
+            // the record goes out with the wrap that carries the close_notify just queued
+            return;
+        }
+        if (ev.started()) {
+            tracker.finishCall(ev, sawEof, thrown);
+        }
+    }
+
+    private static int remaining(ByteBuffer[] sources) {
+        int n = 0;
+        for (ByteBuffer b : sources) {
+            if (b != null) {
+                n += b.remaining();
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,288 @@
+package dev.tlsautopsy.instrument;
+
+import static dev.tlsautopsy.instrument.Value.arg;
+import static dev.tlsautopsy.instrument.Value.field;
+import static dev.tlsautopsy.instrument.Value.returned;
+import static dev.tlsautopsy.instrument.Value.self;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tlsautopsy.bootstrap.Hooks;
+import dev.tlsautopsy.bootstrap.Sink;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The weaver on a class of every shape a hook meets (loops, inner handlers, long and array arguments,
+ * static methods, constructors, throws): the woven class must load (the JVM verifies it) and call the
+ * hooks with exactly the values asked for, and behave exactly as before.
+ */
+class WeaverTest {
+
+    /** The class woven in these tests. */
+    public static class Sample {
+        public final String name;
+        int counter;
+
+        public Sample(String name) {
+            this.name = name;
+        }
+
+        public Sample(String name, int counter) {
+            this(name);
+            this.counter = counter;
+        }
+
+        public int read(byte[] buf, int off, int len) {
+            int n = 0;
+            for (int i = off; i < off + len && i < buf.length; i++) {
+                n++;
+            }
+            counter += n;
+            return n;
+        }
+
+        public long total(long a, int b, double c) {
+            long sum = a + b + (long) c;
+            if (sum < 0) {
+                throw new IllegalArgumentException("negative " + sum);
+            }
+            return sum;
+        }
+
+        public String recover(String in) {
+            try {
+                if (in == null) {
+                    throw new IllegalStateException("inner");
+                }
+                return in.toUpperCase();
+            } catch (IllegalStateException e) {
+                return "recovered";
+            }
+        }
+
+        public void fail(String message) throws IOException {
+            synchronized (this) {
+                counter = -1;
+                throw new IOException(message);
+            }
+        }
+
+        public static Object pick(Object[] things, int i) {
+            return things[i];
+        }
+    }
+
+    /** Records every call the woven code makes. */
+    static class Recording implements Sink {
+        final List<String> calls = new ArrayList<>();
+        Object token = "token";
+
+        @Override
+        public synchronized Object enter(int hook, Object a, Object b, Object c, Object d, long n, long m) {
+            calls.add("enter " + hook + " " + Arrays.asList(text(a), text(b), text(c), text(d)) + " " + n + " " + m);
+            return token;
+        }
+
+        @Override
+        public synchronized void exit(int hook, Object token, Object a, Object b, Object c, long n, long m, Throwable thrown) {
+            calls.add("exit " + hook + " " + token + " " + Arrays.asList(text(a), text(b), text(c)) + " " + n + " " + m
+                    + " " + (thrown == null ? "-" : thrown.getMessage()));
+        }
+
+        @Override
+        public boolean wantsLookup(int hook) {
+            return true;
+        }
+
+        @Override
+        public synchronized void lookup(int hook, Object lookup) {
+            calls.add("lookup " + hook + " " + ((java.lang.invoke.MethodHandles.Lookup) lookup).lookupClass().getName().replaceAll(".*\\$", ""));
+        }
+
+        @Override
+        public String name(int hook) {
+            return "hook" + hook;
+        }
+
+        private static String text(Object o) {
+            if (o != null && o.getClass().getName().equals(Sample.class.getName())) {
+                try {
+                    return "sample:" + o.getClass().getField("name").get(o);
+                } catch (ReflectiveOperationException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            return o instanceof byte[] ? "bytes" : String.valueOf(o);
+        }
+    }
+
+    private final Recording recording = new Recording();
+
+    @BeforeEach
+    void install() {
+        Hooks.install(recording);
+    }
+
+    @AfterEach
+    void uninstall() {
+        Hooks.install(null);
+    }
+
+    private static Class<?> weave(HookSet hooks, List<String> problems) throws Exception {
+        String resource = Sample.class.getName().replace('.', '/') + ".class";
+        byte[] original;
+        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(resource)) {
+            original = in.readAllBytes();
+        }
+        List<HookSet.MethodHook> methods = new ArrayList<>();
+        hooks.types.forEach(t -> methods.addAll(t.methods));
+        byte[] woven = Weaver.weave(original, methods, problems);
+        ClassLoader loader = new ClassLoader(WeaverTest.class.getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (name.equals(Sample.class.getName())) {
+                    synchronized (getClassLoadingLock(name)) {
+                        Class<?> c = findLoadedClass(name);
+                        return c != null ? c : defineClass(name, woven, 0, woven.length);
+                    }
+                }
+                return super.loadClass(name, resolve);
+            }
+        };
+        return Class.forName(Sample.class.getName(), true, loader);
+    }
+
+    private static Object call(Object target, Class<?> c, String name, Object... args) throws Throwable {
+        for (Method m : c.getMethods()) {
+            if (m.getName().equals(name) && m.getParameterCount() == args.length) {
+                try {
+                    return m.invoke(target, args);
+                } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            }
+        }
+        throw new NoSuchMethodException(name);
+    }
+
+    @Test
+    void enterAndExitSeeWhatTheyAskFor() throws Throwable {
+        HookSet hooks = new HookSet(1, "test");
+        HookSet.TypeHooks t = hooks.type(Sample.class.getName());
+        t.method(0, "read", "([BII)I").grantsLookup().enter(self(), arg(0), arg(2)).exit(field("name"), returned(), arg(1));
+        t.method(1, "total", 3).enter(arg(0), arg(2)).exit(returned());
+        t.method(2, "recover", 1).enter(arg(0)).exit(returned());
+        t.method(3, "fail", 1).exitOnThrow(self(), arg(0));
+        t.method(4, "pick", 2).enter(arg(0), arg(1)).exit(returned());
+        t.constructors(5).exitOnReturn(self(), field("counter"));
+        List<String> problems = new ArrayList<>();
+        Class<?> c = weave(hooks, problems);
+        assertTrue(problems.isEmpty(), problems.toString());
+
+        Object s = c.getConstructor(String.class, int.class).newInstance("a", 7);
+        // the delegating constructor returns too: both see an initialised object
+        assertEquals(List.of("exit 69 null [sample:a, null, null] 0 0 -", "exit 69 null [sample:a, null, null] 7 0 -"),
+                recording.calls);
+        recording.calls.clear();
+
+        assertEquals(3, call(s, c, "read", new byte[5], 1, 3));
+        assertEquals(List.of("lookup 64 Sample", "enter 64 [sample:a, bytes, null, null] 3 0",
+                "exit 64 token [a, null, null] 3 1 -"), recording.calls);
+        recording.calls.clear();
+
+        assertEquals(8L, call(s, c, "total", 5L, 1, 2.5));
+        IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                () -> call(s, c, "total", -9L, 1, 2.0));
+        assertEquals("negative -6", negative.getMessage());
+        assertEquals(List.of("enter 65 [null, null, null, null] 5 2", "exit 65 token [null, null, null] 8 0 -",
+                "enter 65 [null, null, null, null] -9 2", "exit 65 token [null, null, null] 0 0 negative -6"),
+                recording.calls);
+        recording.calls.clear();
+
+        // an exception the method handles itself is not an exit
+        assertEquals("recovered", call(s, c, "recover", (Object) null));
+        assertEquals("X", call(s, c, "recover", "x"));
+        assertEquals(List.of("enter 66 [null, null, null, null] 0 0", "exit 66 token [recovered, null, null] 0 0 -",
+                "enter 66 [x, null, null, null] 0 0", "exit 66 token [X, null, null] 0 0 -"), recording.calls);
+        recording.calls.clear();
+
+        IOException failed = assertThrows(IOException.class, () -> call(s, c, "fail", "boom"));
+        assertEquals("boom", failed.getMessage());
+        assertEquals(List.of("exit 67 null [sample:a, boom, null] 0 0 boom"), recording.calls);
+        assertTrue(Thread.holdsLock(s) == false);
+        recording.calls.clear();
+
+        assertEquals("y", call(null, c, "pick", new Object[] {"x", "y"}, 1));
+        assertThrows(ArrayIndexOutOfBoundsException.class, () -> call(null, c, "pick", new Object[0], 3));
+        assertEquals(4, recording.calls.size());
+        assertEquals("exit 68 token [y, null, null] 0 0 -", recording.calls.get(1));
+        assertTrue(recording.calls.get(3).startsWith("exit 68 token [null, null, null] 0 0 Index 3"), recording.calls.get(3));
+    }
+
+    @Test
+    void aHookThatCannotApplyLeavesItsMethodAlone() throws Throwable {
+        HookSet hooks = new HookSet(0, "test");
+        HookSet.TypeHooks t = hooks.type(Sample.class.getName());
+        t.method(0, "read", 3).enter(field("noSuchField"));
+        t.method(1, "pick", 2).enter(self());
+        t.method(2, "total", 3).exit(returned());
+        List<String> problems = new ArrayList<>();
+        Class<?> c = weave(hooks, problems);
+        assertEquals(2, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("no field noSuchField"), problems.toString());
+        assertTrue(problems.get(1).contains("no 'this' in a static method"), problems.toString());
+        Object s = c.getConstructor(String.class).newInstance("b");
+        assertEquals(1, call(s, c, "read", new byte[1], 0, 1));
+        assertEquals(3L, call(s, c, "total", 1L, 1, 1.0));
+        assertEquals(List.of("exit 2 null [null, null, null] 3 0 -"), recording.calls);
+    }
+
+    @Test
+    void withoutASinkTheWovenClassRunsAsBefore() throws Throwable {
+        Hooks.install(null);
+        HookSet hooks = new HookSet(0, "test");
+        hooks.type(Sample.class.getName()).method(0, "read", 3).grantsLookup().enter(self()).exit(returned());
+        Class<?> c = weave(hooks, new ArrayList<>());
+        Object s = c.getConstructor(String.class).newInstance("c");
+        assertEquals(2, call(s, c, "read", new byte[2], 0, 9));
+        assertTrue(recording.calls.isEmpty());
+    }
+
+    @Test
+    void aThrowingSinkIsSwitchedOffAndTheMethodRunsOn() throws Throwable {
+        Hooks.install(new Recording() {
+            @Override
+            public synchronized Object enter(int hook, Object a, Object b, Object c, Object d, long n, long m) {
+                throw new IllegalStateException("broken");
+            }
+        });
+        HookSet hooks = new HookSet(0, "test");
+        hooks.type(Sample.class.getName()).method(7, "recover", 1).enter(arg(0)).exit(returned());
+        Class<?> c = weave(hooks, new ArrayList<>());
+        Object s = c.getConstructor(String.class).newInstance("d");
+        assertEquals("Q", call(s, c, "recover", "q"));
+        assertEquals("R", call(s, c, "recover", "r"));
+    }
+
+    @Test
+    void namesMatchRelocatedNettyOnly() {
+        HookSet hooks = new HookSet(0, "test");
+        HookSet.TypeHooks t = hooks.netty("io.netty.handler.ssl.SslHandler");
+        assertTrue(t.matchesName("io/netty/handler/ssl/SslHandler"));
+        assertTrue(t.matchesName("io/grpc/netty/shaded/io/netty/handler/ssl/SslHandler"));
+        assertTrue(t.matchesName("com/datastax/oss/driver/shaded/netty/handler/ssl/SslHandler"));
+        assertTrue(!t.matchesName("com/example/handler/ssl/SslHandler"));
+        assertTrue(!t.matchesName("io/netty/handler/ssl/SslHandlerCoalescingBufferQueue"));
+        assertTrue(!t.matchesName("io/netty/handler/ssl/MySslHandler"));
+    }
+}
