@@ -1,5 +1,13 @@
 package dev.tlsautopsy.demo;
 
+import dev.tlsautopsy.demo.conn.TlsConn;
+import dev.tlsautopsy.demo.scenario.Env;
+import dev.tlsautopsy.demo.scenario.Json;
+import dev.tlsautopsy.demo.scenario.Records;
+import dev.tlsautopsy.demo.scenario.Scenario;
+import dev.tlsautopsy.demo.scenario.ScenarioRunner;
+import dev.tlsautopsy.demo.scenario.Scenarios;
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

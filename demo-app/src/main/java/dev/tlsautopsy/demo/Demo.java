@@ -1,5 +1,12 @@
 package dev.tlsautopsy.demo;
 
+import dev.tlsautopsy.demo.scenario.Env;
+import dev.tlsautopsy.demo.scenario.Expect;
+import dev.tlsautopsy.demo.scenario.Records;
+import dev.tlsautopsy.demo.scenario.Scenario;
+import dev.tlsautopsy.demo.scenario.ScenarioRunner;
+import dev.tlsautopsy.demo.scenario.Scenarios;
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.util.ArrayList;
 import java.util.List;
 

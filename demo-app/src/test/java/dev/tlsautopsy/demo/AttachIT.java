@@ -1,5 +1,6 @@
 package dev.tlsautopsy.demo;
 
+import dev.tlsautopsy.demo.tls.ProcessLines;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -25,7 +25,7 @@ class BenchSmokeIT {
         String[][] workloads = {{"bulk", "4194304"}, {"finished", "2000"}, {"open", "20"}, {"churn", "SSLEngine", "20"}};
         for (String[] w : workloads) {
             Forked.Run run = Forked.java(jdk, dir.resolve(w[0]), List.of(Forked.agentArg("summary=summary.json,interval=0")),
-                    "dev.tlsautopsy.demo.BenchChild", List.of(w), 120);
+                    "dev.tlsautopsy.demo.bench.BenchChild", List.of(w), 120);
             assertEquals(0, run.exit(), run.stderr());
             assertTrue(run.stdout().startsWith("result "), w[0] + ": " + run.stdout());
         }

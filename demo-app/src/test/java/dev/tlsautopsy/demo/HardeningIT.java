@@ -63,7 +63,7 @@ class HardeningIT {
     void countsAreExactWith32ThreadsAnd20000Connections(String jdk, @TempDir Path dir) throws Exception {
         int connections = full(jdk) ? 20_000 : 5_000;
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=1")),
-                "dev.tlsautopsy.demo.LoadMain", List.of("--threads", "32", "--connections", Integer.toString(connections),
+                "dev.tlsautopsy.demo.hardening.LoadMain", List.of("--threads", "32", "--connections", Integer.toString(connections),
                         "--seed", "7", "--out", "load.json"), 900);
         assertEquals(0, run.exit(), run.stderr());
         assertEquals(List.of(), warnings(run));
@@ -105,7 +105,7 @@ class HardeningIT {
         List<String> args = new ArrayList<>(seedArgs);
         args.addAll(List.of("--out", "fuzz.json"));
         return Forked.java(jdk, dir, agent ? List.of(Forked.agentArg("summary=summary.json,interval=0")) : List.of(),
-                "dev.tlsautopsy.demo.FuzzMain", args, 600);
+                "dev.tlsautopsy.demo.hardening.FuzzMain", args, 600);
     }
 
     /** The run without the agent, alongside the one with it. */
@@ -203,7 +203,7 @@ class HardeningIT {
     void connectionsAbandonedByTheThousandAreReportedAndForgotten(String jdk, @TempDir Path dir) throws Exception {
         int n = 20_000;
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0")),
-                "dev.tlsautopsy.demo.BenchChild", List.of("abandoned", Integer.toString(n)), 300);
+                "dev.tlsautopsy.demo.bench.BenchChild", List.of("abandoned", Integer.toString(n)), 300);
         assertEquals(0, run.exit(), run.stderr());
         assertTrue(run.stdout().contains("result abandoned-records " + n), run.stdout());
         JsonObject summary = json(dir.resolve("summary.json"));
@@ -217,7 +217,7 @@ class HardeningIT {
     void atItsTrackingLimitTheAgentWarnsOnceAndCountsWhatItMissed(String jdk, @TempDir Path dir) throws Exception {
         int n = 3000;
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0"),
-                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.BenchChild", List.of("finished", Integer.toString(n)), 300);
+                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.bench.BenchChild", List.of("finished", Integer.toString(n)), 300);
         assertEquals(0, run.exit(), run.stderr());
         assertTrue(run.stdout().contains("result finished-rate"), "the application ran: " + run.stdout());
         List<String> warnings = warnings(run);

@@ -59,14 +59,14 @@ class ScenarioMatrixIT {
         CompletableFuture<Forked.Run> plain = CompletableFuture.supplyAsync(() -> {
             try {
                 return Forked.java(jdk, dir.resolve("without-agent"), List.of(), classpath,
-                        "dev.tlsautopsy.demo.ScenarioMain", args, 240);
+                        "dev.tlsautopsy.demo.scenario.ScenarioMain", args, 240);
             } catch (Exception e) {
                 throw new RuntimeException(e);
             }
         });
         Forked.Run agent = Forked.java(jdk, dir.resolve("with-agent"),
                 List.of(Forked.agentArg("summary=summary.json,interval=0")), classpath,
-                "dev.tlsautopsy.demo.ScenarioMain", args, 240);
+                "dev.tlsautopsy.demo.scenario.ScenarioMain", args, 240);
         if (group.endsWith("4.1")) {
             assertTrue(agent.stdout().contains("netty 4.1."), "not run on Netty 4.1: " + agent.stdout());
         }

@@ -22,10 +22,10 @@ class SummarizeIT {
     @Test
     void mergesRecordingsAndSummariesFromManyJvms(@TempDir Path dir) throws Exception {
         Forked.Run a = Forked.java(JDK17, dir.resolve("a"), List.of(Forked.agentArg("recording=a.jfr,summary=off")),
-                "dev.tlsautopsy.demo.ScenarioMain", List.of("--api", "SSLSocket", "--out", "results.json",
+                "dev.tlsautopsy.demo.scenario.ScenarioMain", List.of("--api", "SSLSocket", "--out", "results.json",
                         "clean-close-client", "truncated", "reset-on-read"), 120);
         Forked.Run b = Forked.java(JDK25, dir.resolve("b"), List.of(Forked.agentArg("summary=b.json,interval=0")),
-                "dev.tlsautopsy.demo.ScenarioMain", List.of("--api", "SSLEngine", "--out", "results.json",
+                "dev.tlsautopsy.demo.scenario.ScenarioMain", List.of("--api", "SSLEngine", "--out", "results.json",
                         "clean-close-server", "bad-record-mac", "untrusted-certificate"), 120);
         assertEquals(0, a.exit(), a.stderr());
         assertEquals(0, b.exit(), b.stderr());

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.bench;
 
 import java.io.BufferedReader;
 import java.io.File;
@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * ratios against the targets.
  *
  * <pre>
- * java -cp demo-app/target/tls-autopsy-demo.jar dev.tlsautopsy.demo.Bench [--quick] [--rounds N]
+ * java -cp demo-app/target/tls-autopsy-demo.jar dev.tlsautopsy.demo.bench.Bench [--quick] [--rounds N]
  *      [--agent agent/target/tls-autopsy-agent.jar] [--jdk JAVA_HOME]... [--finished N] [--only churn|bulk|first|attach|heap]
  * </pre>
  */
@@ -129,7 +129,7 @@ public final class Bench {
     }
 
     private double firstHandshake(String jdk, boolean withAgent, String after) throws Exception {
-        List<String> out = java(jdk, withAgent, "dev.tlsautopsy.demo.FirstHandshake", List.of(after));
+        List<String> out = java(jdk, withAgent, "dev.tlsautopsy.demo.bench.FirstHandshake", List.of(after));
         for (String l : out) {
             if (l.startsWith("first handshake completed ")) {
                 return Double.parseDouble(l.split(" ")[3]);
@@ -142,7 +142,7 @@ public final class Bench {
     private void attach(String jdk) throws Exception {
         List<Double> millis = new ArrayList<>();
         for (int r = 0; r < Math.max(3, rounds); r++) {
-            Process target = new ProcessBuilder(java(jdk), "-cp", classpath, "dev.tlsautopsy.demo.BenchChild", "idle")
+            Process target = new ProcessBuilder(java(jdk), "-cp", classpath, "dev.tlsautopsy.demo.bench.BenchChild", "idle")
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 BufferedReader in = new BufferedReader(new InputStreamReader(target.getInputStream(), StandardCharsets.UTF_8));
@@ -194,7 +194,7 @@ public final class Bench {
 
     private Map<String, Double> child(String jdk, boolean withAgent, List<String> args) throws Exception {
         Map<String, Double> results = new LinkedHashMap<>();
-        for (String l : java(jdk, withAgent, "dev.tlsautopsy.demo.BenchChild", args)) {
+        for (String l : java(jdk, withAgent, "dev.tlsautopsy.demo.bench.BenchChild", args)) {
             if (l.startsWith("result ")) {
                 String[] f = l.split(" ");
                 results.put(f[1], Double.parseDouble(f[2]));
@@ -254,7 +254,7 @@ public final class Bench {
         return new File(jdk).getName();
     }
 
-    static double median(List<Double> v) {
+    public static double median(List<Double> v) {
         double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }

@@ -1,5 +1,10 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.bench;
 
+import dev.tlsautopsy.demo.conn.MemoryPair;
+import dev.tlsautopsy.demo.conn.TlsConn;
+import dev.tlsautopsy.demo.scenario.Env;
+import dev.tlsautopsy.demo.scenario.Records;
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -200,7 +205,7 @@ public final class BenchChild {
         System.out.printf("result abandoned-heap %d bytes%n", usedHeapAfterGc());
     }
 
-    static long usedHeapAfterGc() throws InterruptedException {
+    public static long usedHeapAfterGc() throws InterruptedException {
         long used = Long.MAX_VALUE;
         for (int i = 0; i < 5; i++) {
             System.gc();

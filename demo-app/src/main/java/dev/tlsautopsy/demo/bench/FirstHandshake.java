@@ -1,5 +1,6 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.bench;
 
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.ServerSocket;

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.conn;
 
 import java.io.EOFException;
 import java.io.IOException;

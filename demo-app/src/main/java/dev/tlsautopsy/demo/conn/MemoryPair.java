@@ -1,5 +1,6 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.conn;
 
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.nio.ByteBuffer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -7,17 +8,17 @@ import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
 
 /** A client and a server SSLEngine talking through heap buffers: TLS without sockets, for benchmarks. */
-final class MemoryPair {
+public final class MemoryPair {
 
-    final SSLEngine client;
-    final SSLEngine server;
+    public final SSLEngine client;
+    public final SSLEngine server;
     private ByteBuffer toServer;
     private ByteBuffer toClient;
     private ByteBuffer clientApp;
     private ByteBuffer serverApp;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-    MemoryPair(TlsContexts tls, String protocol) {
+    public MemoryPair(TlsContexts tls, String protocol) {
         client = tls.client.createSSLEngine("localhost", 443);
         client.setUseClientMode(true);
         client.setEnabledProtocols(new String[] {protocol});
@@ -32,7 +33,7 @@ final class MemoryPair {
         serverApp = ByteBuffer.allocate(app * 2);
     }
 
-    void handshake() throws SSLException {
+    public void handshake() throws SSLException {
         client.beginHandshake();
         server.beginHandshake();
         for (int i = 0; i < 100; i++) {
@@ -84,7 +85,7 @@ final class MemoryPair {
     }
 
     /** Drops the buffers (the pair stays open, its engines alive): only the engines are left to weigh. */
-    void releaseBuffers() {
+    public void releaseBuffers() {
         toServer = null;
         toClient = null;
         clientApp = null;
@@ -92,7 +93,7 @@ final class MemoryPair {
     }
 
     /** Sends {@code data} from client to server; returns the plaintext bytes the server got. */
-    long transfer(ByteBuffer data) throws SSLException {
+    public long transfer(ByteBuffer data) throws SSLException {
         long got = 0;
         while (data.hasRemaining()) {
             client.wrap(data, toServer);
@@ -111,7 +112,7 @@ final class MemoryPair {
     }
 
     /** The client sends close_notify, the server answers with its own: a clean close on both sides. */
-    void close() throws SSLException {
+    public void close() throws SSLException {
         sendCloseNotify(client, toServer, server, serverApp);
         sendCloseNotify(server, toClient, client, clientApp);
     }

@@ -1,5 +1,6 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.conn;
 
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -37,7 +38,7 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class NettyConn implements TlsConn {
 
-    static final EventLoopGroup GROUP = new NioEventLoopGroup(2, new DefaultThreadFactory("scenario-netty", true));
+    public static final EventLoopGroup GROUP = new NioEventLoopGroup(2, new DefaultThreadFactory("scenario-netty", true));
     private static final Object END = new Object();
 
     private final BlockingQueue<Object> inbound = new LinkedBlockingQueue<>();
@@ -47,7 +48,7 @@ public final class NettyConn implements TlsConn {
     private ByteBuf pending;
     private int readTimeout;
 
-    static SslContext context(TlsContexts tls, boolean server, SslProvider provider, String protocol,
+    public static SslContext context(TlsContexts tls, boolean server, SslProvider provider, String protocol,
                               TrustManagerFactory trust) throws IOException {
         SslContextBuilder b = server ? SslContextBuilder.forServer(tls.serverKeys) : SslContextBuilder.forClient()
                 .trustManager(trust);
@@ -88,11 +89,11 @@ public final class NettyConn implements TlsConn {
         });
     }
 
-    static NettyConn client(SslContext ctx, int port) throws IOException {
+    public static NettyConn client(SslContext ctx, int port) throws IOException {
         return client(ctx, port, 0);
     }
 
-    static NettyConn client(SslContext ctx, int port, int handshakeTimeoutMillis) throws IOException {
+    public static NettyConn client(SslContext ctx, int port, int handshakeTimeoutMillis) throws IOException {
         NettyConn c = new NettyConn();
         ChannelFuture f = new Bootstrap().group(GROUP).channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -114,12 +115,12 @@ public final class NettyConn implements TlsConn {
     }
 
     /** A listening Netty server; {@link #accept()} hands out its connections one by one. */
-    static final class Server implements AutoCloseable {
+    public static final class Server implements AutoCloseable {
         private final BlockingQueue<NettyConn> accepted = new LinkedBlockingQueue<>();
         private final Channel listener;
-        volatile int handshakeTimeoutMillis;
+        public volatile int handshakeTimeoutMillis;
 
-        Server(SslContext ctx) throws IOException {
+        public Server(SslContext ctx) throws IOException {
             ChannelFuture f = new ServerBootstrap().group(GROUP).channel(NioServerSocketChannel.class)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -141,11 +142,11 @@ public final class NettyConn implements TlsConn {
             listener = f.channel();
         }
 
-        int port() {
+        public int port() {
             return ((InetSocketAddress) listener.localAddress()).getPort();
         }
 
-        NettyConn accept() throws IOException {
+        public NettyConn accept() throws IOException {
             try {
                 NettyConn c = accepted.poll(20, TimeUnit.SECONDS);
                 if (c == null) {
@@ -225,31 +226,31 @@ public final class NettyConn implements TlsConn {
         channel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
 
-    void closeQuietly() {
+    public void closeQuietly() {
         if (channel != null) {
             channel.close();
         }
     }
 
     /** Stops reading from the socket: the peer's writes pile up in the kernel's buffers. */
-    void stopReading() {
+    public void stopReading() {
         channel.config().setAutoRead(false);
     }
 
     /** Queues {@code times} writes of {@code data} without waiting for any to reach the socket. */
-    void writeWithoutWaiting(byte[] data, int times) {
+    public void writeWithoutWaiting(byte[] data, int times) {
         for (int i = 0; i < times; i++) {
             channel.write(Unpooled.wrappedBuffer(data));
         }
         channel.flush();
     }
 
-    void closeNotifyFlushTimeout(long millis) {
+    public void closeNotifyFlushTimeout(long millis) {
         ssl.setCloseNotifyFlushTimeoutMillis(millis);
     }
 
     /** Takes SslHandler out of the pipeline; the channel stays open, now without TLS. */
-    void removeTls() throws IOException {
+    public void removeTls() throws IOException {
         try {
             channel.eventLoop().submit(() -> channel.pipeline().remove(ssl)).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.conn;
 
 import java.io.IOException;
 import java.net.Socket;

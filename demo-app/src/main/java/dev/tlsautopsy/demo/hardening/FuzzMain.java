@@ -1,8 +1,14 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.hardening;
 
-import static dev.tlsautopsy.demo.Env.attempt;
-import static dev.tlsautopsy.demo.Env.bytes;
-import static dev.tlsautopsy.demo.Env.read;
+import dev.tlsautopsy.demo.conn.TlsConn;
+import dev.tlsautopsy.demo.proxy.FuzzProxy;
+import dev.tlsautopsy.demo.scenario.Env;
+import dev.tlsautopsy.demo.scenario.Json;
+import dev.tlsautopsy.demo.scenario.Records;
+import dev.tlsautopsy.demo.tls.TlsContexts;
+import static dev.tlsautopsy.demo.scenario.Env.attempt;
+import static dev.tlsautopsy.demo.scenario.Env.bytes;
+import static dev.tlsautopsy.demo.scenario.Env.read;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,15 +33,15 @@ import java.util.concurrent.TimeUnit;
 public final class FuzzMain {
 
     /** The client gives up first, the server later: fewer endings decided by two timers racing. */
-    static final int CLIENT_TIMEOUT_MILLIS = 1500;
-    static final int SERVER_TIMEOUT_MILLIS = 2500;
-    static final Env.Api[] APIS = {Env.Api.SSLSocket, Env.Api.SSLEngine, Env.Api.Netty};
+    public static final int CLIENT_TIMEOUT_MILLIS = 1500;
+    public static final int SERVER_TIMEOUT_MILLIS = 2500;
+    public static final Env.Api[] APIS = {Env.Api.SSLSocket, Env.Api.SSLEngine, Env.Api.Netty};
 
     private FuzzMain() {
     }
 
     /** What seed {@code seed} does: API, protocol and the damage. */
-    static Object[] plan(long seed) {
+    public static Object[] plan(long seed) {
         Random r = new Random(seed);
         Env.Api api = APIS[r.nextInt(APIS.length)];
         String protocol = r.nextBoolean() ? "TLSv1.3" : "TLSv1.2";

@@ -1,5 +1,12 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.hardening;
 
+import dev.tlsautopsy.demo.scenario.Env;
+import dev.tlsautopsy.demo.scenario.Expect;
+import dev.tlsautopsy.demo.scenario.Json;
+import dev.tlsautopsy.demo.scenario.Records;
+import dev.tlsautopsy.demo.scenario.Scenario;
+import dev.tlsautopsy.demo.scenario.Scenarios;
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
@@ -28,10 +35,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class LoadMain {
 
     /** Scenarios whose both sides end one certain way on TLS 1.3 whatever runs concurrently. */
-    static final List<String> MIX = List.of("clean-close-client", "clean-close-server", "truncated",
+    public static final List<String> MIX = List.of("clean-close-client", "clean-close-server", "truncated",
             "short-read-body", "short-read-header", "bad-record-mac", "reset-on-read", "reset-on-write",
             "untrusted-certificate", "plaintext-client", "close-below-tls");
-    static final Env.Api[] APIS = {Env.Api.SSLSocket, Env.Api.SSLEngine, Env.Api.Netty};
+    public static final Env.Api[] APIS = {Env.Api.SSLSocket, Env.Api.SSLEngine, Env.Api.Netty};
 
     private LoadMain() {
     }

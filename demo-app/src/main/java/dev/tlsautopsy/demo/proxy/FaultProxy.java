@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.proxy;
 
 import java.io.Closeable;
 import java.io.DataInputStream;

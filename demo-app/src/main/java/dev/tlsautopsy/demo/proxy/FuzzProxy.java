@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.proxy;
 
 import java.io.Closeable;
 import java.io.DataInputStream;
@@ -16,13 +16,13 @@ import java.util.Random;
  * instead of TLS from some offset on, a record sent twice, or two records swapped. The other
  * direction passes untouched. Streams are followed record by record (5-byte headers).
  */
-final class FuzzProxy implements Closeable {
+public final class FuzzProxy implements Closeable {
 
-    enum Kind { FLIP, TRUNCATE, GARBAGE, DUPLICATE, REORDER }
+    public enum Kind { FLIP, TRUNCATE, GARBAGE, DUPLICATE, REORDER }
 
-    final Kind kind;
-    final boolean towardsClient;
-    final int offset;
+    public final Kind kind;
+    public final boolean towardsClient;
+    public final int offset;
     private final Random random;
     private final ServerSocket listener;
     private final int targetPort;
@@ -31,7 +31,7 @@ final class FuzzProxy implements Closeable {
     private volatile int upstreamLocalPort;
     private volatile boolean applied;
 
-    FuzzProxy(int targetPort, Kind kind, boolean towardsClient, int offset, long seed) throws IOException {
+    public FuzzProxy(int targetPort, Kind kind, boolean towardsClient, int offset, long seed) throws IOException {
         this.targetPort = targetPort;
         this.kind = kind;
         this.towardsClient = towardsClient;
@@ -43,16 +43,16 @@ final class FuzzProxy implements Closeable {
         t.start();
     }
 
-    int port() {
+    public int port() {
         return listener.getLocalPort();
     }
 
     /** The proxy's own port towards the server: the server's record names it as its peer port. */
-    int upstreamLocalPort() {
+    public int upstreamLocalPort() {
         return upstreamLocalPort;
     }
 
-    boolean applied() {
+    public boolean applied() {
         return applied;
     }
 

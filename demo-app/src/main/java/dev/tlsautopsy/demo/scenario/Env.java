@@ -1,5 +1,11 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.scenario;
 
+import dev.tlsautopsy.demo.conn.EngineConn;
+import dev.tlsautopsy.demo.conn.NettyConn;
+import dev.tlsautopsy.demo.conn.SocketConn;
+import dev.tlsautopsy.demo.conn.TlsConn;
+import dev.tlsautopsy.demo.proxy.FaultProxy;
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,7 +43,7 @@ public final class Env implements AutoCloseable {
             return this == Netty || this == NettyOpenSsl;
         }
 
-        io.netty.handler.ssl.SslProvider provider() {
+        public io.netty.handler.ssl.SslProvider provider() {
             return this == NettyOpenSsl ? io.netty.handler.ssl.SslProvider.OPENSSL : io.netty.handler.ssl.SslProvider.JDK;
         }
 
@@ -58,20 +64,20 @@ public final class Env implements AutoCloseable {
     public final List<String> clientTrace = java.util.Collections.synchronizedList(new ArrayList<>());
     public final List<String> serverTrace = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<AutoCloseable> resources = new ArrayList<>();
-    Records records;
-    int recordsBefore;
+    public Records records;
+    public int recordsBefore;
     private ServerSocket serverSocket;
     private ServerSocketChannel serverChannel;
     private NettyConn.Server nettyServer;
-    int handshakeTimeoutMillis;
+    public int handshakeTimeoutMillis;
     /** Netty clients' SslHandler handshake timeout (0: Netty's default). */
-    int clientHandshakeTimeoutMillis;
+    public int clientHandshakeTimeoutMillis;
     /** False: connections are not kept to be closed with the scenario (the caller closes them; benchmarks). */
-    boolean keepResources = true;
+    public boolean keepResources = true;
     /** Sets TCP_NODELAY on the JDK sockets (Netty sets it itself): no delayed-ACK pauses in benchmarks. */
-    boolean noDelay;
+    public boolean noDelay;
 
-    Env(Api api, String protocol, TlsContexts tls) {
+    public Env(Api api, String protocol, TlsContexts tls) {
         this.api = api;
         this.protocol = protocol;
         this.tls = tls;

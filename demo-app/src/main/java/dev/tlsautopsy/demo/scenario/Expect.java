@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.scenario;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

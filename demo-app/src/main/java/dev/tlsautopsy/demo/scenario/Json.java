@@ -1,15 +1,15 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.scenario;
 
 import java.util.Collection;
 import java.util.Map;
 
 /** Just enough JSON output for the scenario results (the demo has no dependencies). */
-final class Json {
+public final class Json {
 
     private Json() {
     }
 
-    static String write(Object v) {
+    public static String write(Object v) {
         StringBuilder b = new StringBuilder();
         write(b, v);
         return b.toString();

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.scenario;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.scenario;
 
 import java.util.function.Function;
 
@@ -16,12 +16,12 @@ public final class Scenario {
     public final String name;
     public final String title;
     public final String hint;
-    final Body body;
-    final Function<Env, Expect> client;
-    final Function<Env, Expect> server;
-    final Function<Env.Api, Boolean> applies;
+    public final Body body;
+    public final Function<Env, Expect> client;
+    public final Function<Env, Expect> server;
+    public final Function<Env.Api, Boolean> applies;
 
-    Scenario(String name, String title, String hint, Function<Env.Api, Boolean> applies, Body body,
+    public Scenario(String name, String title, String hint, Function<Env.Api, Boolean> applies, Body body,
              Function<Env, Expect> client, Function<Env, Expect> server) {
         this.name = name;
         this.title = title;
@@ -33,7 +33,7 @@ public final class Scenario {
     }
 
     /** The scenarios run on BouncyCastle's engine: the other provider's endings, not its every corner. */
-    static final java.util.Set<String> BOUNCY_CASTLE = java.util.Set.of("clean-close-client", "clean-close-server",
+    public static final java.util.Set<String> BOUNCY_CASTLE = java.util.Set.of("clean-close-client", "clean-close-server",
             "truncated", "bad-record-mac", "short-read-body", "reset-on-read", "short-read-header", "reset-on-write",
             "untrusted-certificate", "close-below-tls", "abandoned", "read-timeout-then-close", "handshake-timeout");
 

@@ -1,5 +1,6 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.scenario;
 
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;

@@ -1,5 +1,6 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.scenario;
 
+import dev.tlsautopsy.demo.tls.TlsContexts;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,13 +23,13 @@ public final class ScenarioRunner {
         public final List<Map<String, Object>> extraRecords = new ArrayList<>();
         public String error = "";
 
-        Result(Scenario scenario, Env.Api api, String protocol) {
+        public Result(Scenario scenario, Env.Api api, String protocol) {
             this.scenario = scenario;
             this.api = api;
             this.protocol = protocol;
         }
 
-        static String check(Expect expect, Map<String, Object> record) {
+        public static String check(Expect expect, Map<String, Object> record) {
             if (expect == null) {
                 return record == null ? "" : "unexpected record";
             }
@@ -47,7 +48,7 @@ public final class ScenarioRunner {
             return error.isEmpty() && extraRecords.isEmpty() && clientMismatch().isEmpty() && serverMismatch().isEmpty();
         }
 
-        Map<String, Object> toMap() {
+        public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("scenario", scenario.name);
             m.put("api", api.name());
@@ -67,7 +68,7 @@ public final class ScenarioRunner {
     }
 
     /** How long to wait for a scenario's records; bounded so that a missing record fails, not hangs. */
-    static final long RECORD_WAIT_MILLIS = Long.getLong("scenario.recordWaitMillis", 10_000);
+    public static final long RECORD_WAIT_MILLIS = Long.getLong("scenario.recordWaitMillis", 10_000);
 
     private final Records records;
     private final TlsContexts tls;
@@ -114,7 +115,7 @@ public final class ScenarioRunner {
         return r;
     }
 
-    static List<Object> toMaps(List<Result> results) {
+    public static List<Object> toMaps(List<Result> results) {
         List<Object> out = new ArrayList<>();
         for (Result r : results) {
             out.add(r.toMap());

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.tls;
 
 import java.security.Provider;
 import java.security.SecureRandom;
@@ -7,7 +7,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /** SSLContexts of BouncyCastle's JSSE provider, with its own PKIX key and trust managers. */
-final class BouncyCastleContexts {
+public final class BouncyCastleContexts {
 
     /** BouncyCastle logs every alert it raises (INFO) and the JDK security settings it cannot read (WARNING); the scenarios report what matters. Kept: JUL holds loggers weakly. */
     private static final java.util.logging.Logger QUIET = java.util.logging.Logger.getLogger("org.bouncycastle.jsse");
@@ -22,7 +22,7 @@ final class BouncyCastleContexts {
     }
 
     /** A context with the key store {@code keys} and/or the trust store {@code trust} (resources, or null). */
-    static SSLContext create(String keys, String trust) {
+    public static SSLContext create(String keys, String trust) {
         try {
             KeyManagerFactory kmf = null;
             if (keys != null) {

@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.tls;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** {@code openssl s_server} and {@code s_client} as real peers, started and stopped by the scenario. */
-final class OpenSsl {
+public final class OpenSsl {
 
     private static Boolean available;
     private static Path material;
@@ -21,7 +21,7 @@ final class OpenSsl {
     private OpenSsl() {
     }
 
-    static synchronized boolean available() {
+    public static synchronized boolean available() {
         if (available == null) {
             try {
                 Process p = new ProcessBuilder("openssl", "version").redirectErrorStream(true).start();
@@ -50,7 +50,7 @@ final class OpenSsl {
         return material;
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
@@ -61,7 +61,7 @@ final class OpenSsl {
     }
 
     /** {@code s_server -rev -state}: answers each line reversed and logs its TLS state changes and alerts. */
-    static Peer server(int port, String protocol) throws IOException, InterruptedException {
+    public static Peer server(int port, String protocol) throws IOException, InterruptedException {
         Path m = material();
         Peer p = new Peer(new ProcessBuilder("openssl", "s_server", "-accept", "127.0.0.1:" + port,
                 "-cert", m.resolve("tls-autopsy-server.crt.pem").toString(),
@@ -75,42 +75,42 @@ final class OpenSsl {
     }
 
     /** {@code s_client -quiet -no_ign_eof}: sends its stdin, prints what it receives, closes TLS on EOF. */
-    static Peer client(int port, String protocol) throws IOException {
+    public static Peer client(int port, String protocol) throws IOException {
         return new Peer(new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port, "-quiet",
                 "-no_ign_eof", flag(protocol)).redirectErrorStream(true).start());
     }
 
     /** A running openssl process and the lines it printed. */
-    static final class Peer implements AutoCloseable {
-        final Process process;
+    public static final class Peer implements AutoCloseable {
+        public final Process process;
         private final ProcessLines lines;
 
-        Peer(Process process) {
+        public Peer(Process process) {
             this.process = process;
             this.lines = ProcessLines.of(process);
         }
 
-        void send(String text) throws IOException {
+        public void send(String text) throws IOException {
             OutputStream in = process.getOutputStream();
             in.write(text.getBytes(StandardCharsets.US_ASCII));
             in.flush();
         }
 
-        void closeInput() throws IOException {
+        public void closeInput() throws IOException {
             process.getOutputStream().close();
         }
 
         /** Kills the process (SIGKILL): the kernel closes its socket, no TLS shutdown. */
-        void kill() throws InterruptedException {
+        public void kill() throws InterruptedException {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);
         }
 
-        boolean exited(long seconds) throws InterruptedException {
+        public boolean exited(long seconds) throws InterruptedException {
             return process.waitFor(seconds, TimeUnit.SECONDS);
         }
 
-        boolean await(Predicate<String> match, long seconds) throws InterruptedException {
+        public boolean await(Predicate<String> match, long seconds) throws InterruptedException {
             return lines.await(match, seconds);
         }
 

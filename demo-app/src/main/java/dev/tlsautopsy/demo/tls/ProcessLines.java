@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.tls;
 
 import java.io.BufferedReader;
 import java.io.IOException;

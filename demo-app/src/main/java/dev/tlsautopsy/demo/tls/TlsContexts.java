@@ -1,4 +1,4 @@
-package dev.tlsautopsy.demo;
+package dev.tlsautopsy.demo.tls;
 
 import java.io.InputStream;
 import java.security.KeyStore;
@@ -9,7 +9,7 @@ import javax.net.ssl.TrustManagerFactory;
 /** The demo's TLS contexts: a server with a self-signed localhost certificate, clients that trust it or not. */
 public final class TlsContexts {
 
-    static final char[] PASSWORD = "changeit".toCharArray();
+    public static final char[] PASSWORD = "changeit".toCharArray();
 
     public final KeyManagerFactory serverKeys;
     public final TrustManagerFactory clientTrust;
@@ -60,7 +60,7 @@ public final class TlsContexts {
         return bouncyCastle.get(jdk);
     }
 
-    static KeyStore load(String resource) throws Exception {
+    public static KeyStore load(String resource) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (InputStream in = TlsContexts.class.getResourceAsStream("/" + resource)) {
             ks.load(in, PASSWORD);
