@@ -1,15 +1,13 @@
 package dev.tlsautopsy;
 
+import java.io.File;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Properties;
-import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.jar.JarOutputStream;
 
 /**
  * Entry point for {@code -javaagent} and attach. It must not touch the bootstrap classes before
@@ -17,7 +15,6 @@ import java.util.jar.JarOutputStream;
  */
 public final class Agent {
 
-    private static final String[] BOOTSTRAP_CLASSES = {"dev/tlsautopsy/bootstrap/Sink", "dev/tlsautopsy/bootstrap/Hooks"};
     /** Set in the host JVM once the agent is installed: its start-up line. */
     public static final String ACTIVE_PROPERTY = "tlsautopsy.agent";
 
@@ -35,14 +32,12 @@ public final class Agent {
     }
 
     private static synchronized void start(String args, Instrumentation inst, boolean atStartup) {
-        if (Boolean.getBoolean("tlsautopsy.debug.timing")) {
-            System.err.println("tls-autopsy timing: agent entered at " + (System.currentTimeMillis()
-                    - ProcessHandle.current().info().startInstant().get().toEpochMilli()) + " ms since JVM start");
-        }
+        StartupTiming.mark("agent entered");
         try {
             Options options;
             try {
                 options = Options.parse(args, System.getProperties());
+                StartupTiming.mark("options");
             } catch (Options.Invalid e) {
                 System.err.println("tls-autopsy: " + e.getMessage() + "; the agent is not installed");
                 return;
@@ -53,21 +48,24 @@ public final class Agent {
                 return;
             }
             appendBootstrap(inst);
+            StartupTiming.mark("boot class path");
             String line = dev.tlsautopsy.instrument.Installer.install(options, inst, version(), atStartup);
             active = line;
             // lets `attach` report where the summary goes, and refuse a second copy
             System.setProperty(ACTIVE_PROPERTY, line);
             System.err.println(line);
-            if (Boolean.getBoolean("tlsautopsy.debug.timing")) {
-                System.err.println("tls-autopsy timing: agent returned at " + (System.currentTimeMillis()
-                        - ProcessHandle.current().info().startInstant().get().toEpochMilli()) + " ms since JVM start");
-            }
+            StartupTiming.mark(atStartup ? "premain done" : "agentmain done");
         } catch (Throwable t) {
             System.err.println("tls-autopsy: not installed: " + t);
         }
     }
 
+    /** The agent's version, from its jar's manifest (already read by the class loader: no I/O). */
     public static String version() {
+        String v = Agent.class.getPackage().getImplementationVersion();
+        if (v != null) {
+            return v;
+        }
         try (InputStream in = Agent.class.getResourceAsStream("/tls-autopsy-version.properties")) {
             Properties p = new Properties();
             if (in != null) {
@@ -79,22 +77,50 @@ public final class Agent {
         }
     }
 
-    /** Copies the bootstrap classes into a temporary jar and appends it to the boot class path. */
+    /**
+     * Appends the bootstrap classes (a jar inside this one, made at build time) to the boot class path,
+     * through a new file of this JVM's own: created exclusively (never an existing file or link), named
+     * without a random number (seeding one costs start-up time). Read straight from the agent jar: a
+     * resource lookup would search the JDK's own image first.
+     */
     private static void appendBootstrap(Instrumentation inst) throws IOException {
-        Path jar = Files.createTempFile("tls-autopsy-bootstrap-", ".jar");
-        jar.toFile().deleteOnExit();
-        try (OutputStream out = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(out)) {
-            for (String name : BOOTSTRAP_CLASSES) {
-                try (InputStream in = Agent.class.getResourceAsStream("/" + name + ".class")) {
-                    if (in == null) {
-                        throw new IOException("missing " + name + ".class in the agent jar");
-                    }
-                    j.putNextEntry(new JarEntry(name + ".class"));
-                    in.transferTo(j);
-                    j.closeEntry();
-                }
+        byte[] bytes = bootstrapJar();
+        File dir = new File(System.getProperty("java.io.tmpdir"));
+        File jar = null;
+        for (int attempt = 0; jar == null; attempt++) {
+            File candidate = new File(dir, "tls-autopsy-bootstrap-" + Long.toHexString(System.nanoTime()) + ".jar");
+            if (candidate.createNewFile()) {
+                jar = candidate;
+            } else if (attempt > 100) {
+                throw new IOException("cannot create a file in " + dir);
             }
         }
-        inst.appendToBootstrapClassLoaderSearch(new JarFile(jar.toFile()));
+        try (OutputStream out = new FileOutputStream(jar)) {
+            out.write(bytes);
+        }
+        jar.deleteOnExit();
+        inst.appendToBootstrapClassLoaderSearch(new JarFile(jar));
+    }
+
+    private static byte[] bootstrapJar() throws IOException {
+        String entry = "tls-autopsy-bootstrap.jar";
+        try {
+            java.net.URL location = Agent.class.getProtectionDomain().getCodeSource().getLocation();
+            File self = new File(location.toURI());
+            if (self.isFile()) {
+                try (JarFile agent = new JarFile(self, false);
+                     InputStream in = agent.getInputStream(agent.getJarEntry(entry))) {
+                    return in.readAllBytes();
+                }
+            }
+        } catch (Exception notAJar) {
+            // the classes directory (tests): the resource below
+        }
+        try (InputStream in = Agent.class.getResourceAsStream("/" + entry)) {
+            if (in == null) {
+                throw new IOException("missing " + entry + " in the agent jar");
+            }
+            return in.readAllBytes();
+        }
     }
 }

@@ -123,7 +123,7 @@ public final class Options {
 
     private static Set<String> groups(String s) throws Invalid {
         Set<String> out = new LinkedHashSet<>();
-        for (String g : s.split("[,+;:]")) {
+        for (String g : s.replace('+', ',').replace(';', ',').replace(':', ',').split(",")) {
             String t = g.trim();
             if (t.isEmpty()) {
                 continue;

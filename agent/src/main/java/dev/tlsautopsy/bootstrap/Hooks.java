@@ -14,14 +14,54 @@ public final class Hooks {
     /** Hook numbers are below this. */
     public static final int MAX_HOOKS = 512;
 
+    /** How long a hook that runs before the agent has finished starting waits for it. */
+    private static final long START_WAIT_NANOS = 10_000_000_000L;
+
     private static final boolean[] OFF = new boolean[MAX_HOOKS];
+    private static final Object STARTED = new Object();
     private static volatile Sink sink;
+    /** The thread finishing the agent's start, while it does (it never waits for itself). */
+    private static volatile Thread starting;
 
     private Hooks() {
     }
 
+    /** The agent's start goes on in {@code starter}: until {@link #install}, a hook waits for it. */
+    public static void starting(Thread starter) {
+        starting = starter;
+    }
+
+    /** Connects the hooks (null: the agent could not start; waiting hooks go on without it). */
     public static void install(Sink s) {
-        sink = s;
+        synchronized (STARTED) {
+            sink = s;
+            starting = null;
+            STARTED.notifyAll();
+        }
+    }
+
+    /**
+     * A hook ran while the agent was still starting (a connection within the application's first moments):
+     * it waits for the start to finish, at most {@link #START_WAIT_NANOS}, rather than miss its event.
+     */
+    private static Sink awaitStart() {
+        Thread starter = starting;
+        if (starter == null || starter == Thread.currentThread()) {
+            return sink;
+        }
+        long deadline = System.nanoTime() + START_WAIT_NANOS;
+        synchronized (STARTED) {
+            long left;
+            while (sink == null && starting != null && (left = deadline - System.nanoTime()) > 0) {
+                try {
+                    STARTED.wait(left / 1_000_000 + 1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            return sink;
+        }
     }
 
     public static boolean installed() {
@@ -31,7 +71,7 @@ public final class Hooks {
     /** Called where a woven method starts; what it returns is passed to the same call's {@link #exit}. */
     public static Object enter(int hook, Object a, Object b, Object c, Object d, long n, long m) {
         Sink s = sink;
-        if (s == null || OFF[hook]) {
+        if (s == null && (s = awaitStart()) == null || OFF[hook]) {
             return null;
         }
         try {
@@ -45,7 +85,7 @@ public final class Hooks {
     /** Called where a woven method returns ({@code thrown} null) or throws. */
     public static void exit(int hook, Object token, Object a, Object b, Object c, long n, long m, Throwable thrown) {
         Sink s = sink;
-        if (s == null || OFF[hook]) {
+        if (s == null && (s = awaitStart()) == null || OFF[hook]) {
             return;
         }
         try {
@@ -62,7 +102,7 @@ public final class Hooks {
      */
     public static boolean wantsLookup(int hook) {
         Sink s = sink;
-        if (s == null || OFF[hook]) {
+        if (s == null && (s = awaitStart()) == null || OFF[hook]) {
             return false;
         }
         try {

@@ -25,7 +25,9 @@ public record Ending(
         String cipherSuite,
         long bytesIn,
         long bytesOut,
-        long durationMillis) {
+        long durationMillis,
+        long idleMillis,
+        long noticedAfterMillis) {
 
     public static final String SAW_EOF = "EOF", SAW_EXCEPTION = "EXCEPTION", SAW_NOTHING = "NOTHING";
 
@@ -53,6 +55,8 @@ public record Ending(
         m.put("bytesIn", bytesIn);
         m.put("bytesOut", bytesOut);
         m.put("durationMillis", durationMillis);
+        m.put("idleMillis", idleMillis);
+        m.put("noticedAfterMillis", noticedAfterMillis);
         return m;
     }
 

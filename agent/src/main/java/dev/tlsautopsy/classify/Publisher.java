@@ -3,8 +3,11 @@ package dev.tlsautopsy.classify;
 /** Where finished ending records go (the outputs); the core tracker calls it. */
 public interface Publisher {
 
-    /** Called once per started connection; may return an object to keep until its ending (a JFR event). */
-    Object started();
+    /**
+     * Called once per started connection ({@code api}: its record's api); may return an object to keep
+     * until its ending (a JFR event).
+     */
+    Object started(String api);
 
     void ended(Ending ending, Object startedToken);
 }

@@ -3,22 +3,34 @@ package dev.tlsautopsy.cli;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
+import dev.tlsautopsy.classify.Diagnoses;
+import dev.tlsautopsy.classify.Ending;
+import dev.tlsautopsy.classify.Initiator;
 import dev.tlsautopsy.classify.Outcome;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Endings and summaries from many JVMs, added up in the summary's terms (SPEC section 5). */
+/**
+ * Endings and summaries from many JVMs, added up in the summary's terms (SPEC section 5), in bounded
+ * memory: counts, the last unclean records, what the diagnoses need, when endings happened (recordings
+ * only) and the idle times before unclean endings.
+ */
 final class Merged {
 
     static final String[] APIS = {"SSLSocket", "SSLEngine", "Netty"};
     static final int N = Outcome.all().length;
     static final int MAX_PEERS = 100;
     static final int MAX_RECENT = 100;
+    /** Upper bounds of the idle-time histogram's bins, in seconds (the last bin is everything above). */
+    static final double[] IDLE_BINS = {1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
 
     static final class Peer {
         final String name;
@@ -40,7 +52,17 @@ final class Merged {
     final long[] handshakeOutcomes = new long[N];
     final Map<String, long[]> byApi = new LinkedHashMap<>();
     final Map<String, Peer> byPeer = new HashMap<>();
-    final List<JsonObject> recent = new ArrayList<>();
+    private final ArrayDeque<JsonObject> recent = new ArrayDeque<>();
+    private final Map<String, Diagnoses.PeerEvidence> evidence = new HashMap<>();
+    private final List<Diagnoses.Diagnosis> summaryDiagnoses = new ArrayList<>();
+    /** Idle times before unclean endings, binned by {@link #IDLE_BINS}. */
+    final long[] idleHistogram = new long[IDLE_BINS.length + 1];
+    /** When each recorded ending happened (epoch ms) and its outcome: recordings only. */
+    private long[] times = new long[1024];
+    private byte[] timeOutcomes = new byte[1024];
+    int timed;
+    /** Summaries: when each was written and its counts. */
+    final List<long[]> summaryPoints = new ArrayList<>();
     int files;
     boolean allFinal = true;
     Instant startedAt;
@@ -51,30 +73,82 @@ final class Merged {
         }
     }
 
-    /** One ending record (from a JFR event), with the record's fields. */
-    void addRecord(JsonObject r) {
+    /** One ending record (from a JFR event), with the record's fields; {@code endMillis} when it happened. */
+    void addRecord(JsonObject r, long endMillis) {
         int o = Outcome.valueOf(r.get("outcome").getAsString()).ordinal();
         connections++;
         (r.get("handshakeCompleted").getAsBoolean() ? outcomes : handshakeOutcomes)[o]++;
         byApi.computeIfAbsent(r.get("api").getAsString(), k -> new long[N])[o]++;
-        String host = r.get("peerHost").getAsString();
-        int port = r.get("peerPort").getAsInt();
-        String key = (host.isEmpty() ? "unknown" : host)
-                + ("CLIENT".equals(r.get("role").getAsString()) && port >= 0 ? ":" + port : "");
+        Ending e = ending(r);
+        String key = e.peerKey();
         Peer p = byPeer.computeIfAbsent(key, Peer::new);
         p.connections++;
         p.outcomes[o]++;
+        evidence.computeIfAbsent(key, k -> new Diagnoses.PeerEvidence(k, "CLIENT".equals(e.role()))).add(e);
         if (o != Outcome.CLEAN.ordinal()) {
-            recent.add(r);
+            keepRecent(r);
+            idle(e.idleMillis());
         }
+        if (timed == times.length) {
+            times = Arrays.copyOf(times, timed * 2);
+            timeOutcomes = Arrays.copyOf(timeOutcomes, timed * 2);
+        }
+        times[timed] = endMillis;
+        timeOutcomes[timed++] = (byte) o;
+    }
+
+    private void keepRecent(JsonObject r) {
+        if (recent.size() == MAX_RECENT) {
+            recent.removeFirst();
+        }
+        recent.addLast(r);
+    }
+
+    private void idle(long millis) {
+        if (millis < 0) {
+            return;
+        }
+        int bin = 0;
+        while (bin < IDLE_BINS.length && millis > IDLE_BINS[bin] * 1000) {
+            bin++;
+        }
+        idleHistogram[bin]++;
+    }
+
+    /** A record's fields as an {@link Ending} (absent fields, from older recordings: unknown). */
+    static Ending ending(JsonObject r) {
+        return new Ending(l(r, "connectionId"), Outcome.valueOf(s(r, "outcome")), Initiator.valueOf(s(r, "initiator")),
+                b(r, "handshakeCompleted"), b(r, "closeNotifySent"), b(r, "closeNotifyReceived"), s(r, "alert"),
+                s(r, "alertDirection"), s(r, "appSaw"), s(r, "exception"), s(r, "api"), s(r, "implementation"),
+                s(r, "role"), s(r, "peerHost"), (int) l(r, "peerPort"), (int) l(r, "localPort"), s(r, "protocol"),
+                s(r, "cipherSuite"), l(r, "bytesIn"), l(r, "bytesOut"), l(r, "durationMillis"),
+                r.has("idleMillis") ? l(r, "idleMillis") : -1, r.has("noticedAfterMillis") ? l(r, "noticedAfterMillis") : -1);
+    }
+
+    private static String s(JsonObject r, String name) {
+        JsonElement e = r.get(name);
+        return e == null || e.isJsonNull() ? "" : e.getAsString();
+    }
+
+    private static long l(JsonObject r, String name) {
+        JsonElement e = r.get(name);
+        return e == null || e.isJsonNull() ? -1 : e.getAsLong();
+    }
+
+    private static boolean b(JsonObject r, String name) {
+        JsonElement e = r.get(name);
+        return e != null && !e.isJsonNull() && e.getAsBoolean();
     }
 
     /** One JSON summary. */
     void addSummary(JsonObject s) {
         connections += s.get("connections").getAsLong();
         open += s.get("open").getAsLong();
+        long[] fileCounts = new long[N];
         add(outcomes, s.getAsJsonObject("outcomes"));
         add(handshakeOutcomes, s.getAsJsonObject("handshakeOutcomes"));
+        add(fileCounts, s.getAsJsonObject("outcomes"));
+        add(fileCounts, s.getAsJsonObject("handshakeOutcomes"));
         for (Map.Entry<String, JsonElement> api : s.getAsJsonObject("byApi").entrySet()) {
             add(byApi.computeIfAbsent(api.getKey(), k -> new long[N]), api.getValue().getAsJsonObject());
         }
@@ -85,13 +159,41 @@ final class Merged {
             add(peer.outcomes, p.getAsJsonObject("outcomes"));
         }
         for (JsonElement e : s.getAsJsonArray("recent")) {
-            recent.add(e.getAsJsonObject());
+            JsonObject r = e.getAsJsonObject();
+            keepRecent(r);
+            if (r.has("idleMillis")) {
+                idle(r.get("idleMillis").getAsLong());
+            }
+        }
+        if (s.has("diagnoses")) {
+            for (JsonElement e : s.getAsJsonArray("diagnoses")) {
+                summaryDiagnoses.add(diagnosis(e.getAsJsonObject()));
+            }
         }
         allFinal &= s.get("final").getAsBoolean();
         Instant started = Instant.parse(s.get("startedAt").getAsString());
         if (startedAt == null || started.isBefore(startedAt)) {
             startedAt = started;
         }
+        long[] point = Arrays.copyOf(fileCounts, N + 1);
+        point[N] = Instant.parse(s.get("writtenAt").getAsString()).toEpochMilli();
+        summaryPoints.add(point);
+    }
+
+    private static Diagnoses.Diagnosis diagnosis(JsonObject d) {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonElement> f : d.entrySet()) {
+            String k = f.getKey();
+            if (k.equals("kind") || k.equals("peer") || k.equals("connections") || k.equals("hint")) {
+                continue;
+            }
+            JsonPrimitive v = f.getValue().getAsJsonPrimitive();
+            figures.put(k, v.isNumber() ? (Object) v.getAsDouble() : v.getAsString());
+        }
+        String peer = d.get("peer").getAsString();
+        String hint = d.get("hint").getAsString();
+        return new Diagnoses.Diagnosis(d.get("kind").getAsString(), peer, d.get("connections").getAsLong(), figures,
+                hint, hint.contains(" to " + peer + " "));
     }
 
     private static void add(long[] into, JsonObject counts) {
@@ -109,7 +211,23 @@ final class Merged {
     }
 
     List<JsonObject> lastRecent() {
-        return recent.subList(Math.max(0, recent.size() - MAX_RECENT), recent.size());
+        return new ArrayList<>(recent);
+    }
+
+    /** The diagnoses of the recordings' records, with those the summaries brought, merged. */
+    List<Diagnoses.Diagnosis> diagnoses() {
+        List<Diagnoses.Diagnosis> all = new ArrayList<>(Diagnoses.of(evidence.values(), MAX_PEERS));
+        all.addAll(summaryDiagnoses);
+        return Diagnoses.merge(all, MAX_PEERS);
+    }
+
+    /** {epoch ms, outcome ordinal} of each recorded ending, in the order read. */
+    long[][] timeline() {
+        long[][] t = new long[timed][];
+        for (int i = 0; i < timed; i++) {
+            t[i] = new long[] {times[i], timeOutcomes[i]};
+        }
+        return t;
     }
 
     /** The merged summary in the schema of SPEC section 5. */
@@ -141,6 +259,23 @@ final class Merged {
         JsonArray rec = new JsonArray();
         lastRecent().forEach(rec::add);
         j.add("recent", rec);
+        JsonArray diagnoses = new JsonArray();
+        for (Diagnoses.Diagnosis d : diagnoses()) {
+            JsonObject o = new JsonObject();
+            o.addProperty("kind", d.kind());
+            o.addProperty("peer", d.peer());
+            o.addProperty("connections", d.connections());
+            for (Map.Entry<String, Object> f : d.figures().entrySet()) {
+                if (f.getValue() instanceof Number) {
+                    o.addProperty(f.getKey(), (Number) f.getValue());
+                } else {
+                    o.addProperty(f.getKey(), String.valueOf(f.getValue()));
+                }
+            }
+            o.addProperty("hint", d.hint());
+            diagnoses.add(o);
+        }
+        j.add("diagnoses", diagnoses);
         return j;
     }
 

@@ -17,35 +17,55 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
- * {@code summarize FILE... [--json]}: JFR recordings and JSON summaries from any number of JVMs,
- * merged. An unreadable file is named and skipped; the rest is still summarized (exit 1).
+ * {@code summarize FILE... [--json | --html REPORT.html]}: JFR recordings and JSON summaries from any
+ * number of JVMs, merged, as a table, one merged summary, or a self-contained HTML report. An unreadable
+ * file is named and skipped; the rest is still summarized (exit 1).
  */
 final class Summarize {
 
     static final String EVENT = "dev.tlsautopsy.ConnectionEnd";
+    static final String USAGE = "summarize FILE... [--json | --html REPORT.html]";
     static final String[] FIELDS = {"connectionId", "outcome", "initiator", "handshakeCompleted", "closeNotifySent",
         "closeNotifyReceived", "alert", "alertDirection", "appSaw", "exception", "api", "implementation", "role",
-        "peerHost", "peerPort", "localPort", "protocol", "cipherSuite", "bytesIn", "bytesOut", "durationMillis"};
+        "peerHost", "peerPort", "localPort", "protocol", "cipherSuite", "bytesIn", "bytesOut", "durationMillis", "idleMillis", "noticedAfterMillis"};
 
     private Summarize() {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err, String agentVersion) {
         boolean json = false;
+        Path html = null;
         List<Path> files = new ArrayList<>();
         for (int i = 1; i < args.length; i++) {
             if (args[i].equals("--json")) {
                 json = true;
+            } else if (args[i].equals("--html")) {
+                if (i + 1 >= args.length || args[i + 1].startsWith("-")) {
+                    err.println("tls-autopsy: --html needs the report's path; usage: " + USAGE);
+                    return 2;
+                }
+                html = Paths.get(args[++i]);
             } else if (args[i].startsWith("-")) {
-                err.println("tls-autopsy: unknown flag '" + args[i] + "' for summarize; usage: summarize FILE... [--json]");
+                err.println("tls-autopsy: unknown flag '" + args[i] + "' for summarize; usage: " + USAGE);
                 return 2;
             } else {
                 files.add(Paths.get(args[i]));
             }
         }
         if (files.isEmpty()) {
-            err.println("tls-autopsy: usage: summarize FILE... [--json] (.jfr recordings and .json summaries)");
+            err.println("tls-autopsy: usage: " + USAGE + " (.jfr recordings and .json summaries)");
             return 2;
+        }
+        if (json && html != null) {
+            err.println("tls-autopsy: --json and --html are two different outputs; give one");
+            return 2;
+        }
+        if (html != null) {
+            String unwritable = HtmlReport.unwritable(html);
+            if (unwritable != null) {
+                err.println("tls-autopsy: cannot write the report to " + html + ": " + unwritable);
+                return 1;
+            }
         }
         Merged m = new Merged();
         int failed = 0;
@@ -64,6 +84,15 @@ final class Summarize {
         }
         if (json) {
             out.println(new GsonBuilder().setPrettyPrinting().create().toJson(m.toJson(agentVersion)));
+        } else if (html != null) {
+            try {
+                HtmlReport.write(m, html, files, agentVersion);
+            } catch (IOException e) {
+                err.println("tls-autopsy: cannot write the report to " + html + ": " + reason(e));
+                return 1;
+            }
+            out.println("report: " + html.toAbsolutePath() + " (" + m.connections + " connection(s) from " + m.files
+                    + " file(s))");
         } else {
             Table.print(m, out);
         }
@@ -113,21 +142,28 @@ final class Summarize {
 
     private static void readRecording(Path f, Merged m) throws IOException {
         List<JsonObject> records = new ArrayList<>();
+        List<Long> ends = new ArrayList<>();
         try (RecordingFile rf = new RecordingFile(f)) {
             while (rf.hasMoreEvents()) {
                 RecordedEvent e = rf.readEvent();
                 if (e.getEventType().getName().equals(EVENT)) {
                     records.add(record(e));
+                    ends.add(e.getEndTime().toEpochMilli());
                 }
             }
         }
         // only complete files count: add the records once the whole recording was read
-        records.forEach(m::addRecord);
+        for (int i = 0; i < records.size(); i++) {
+            m.addRecord(records.get(i), ends.get(i));
+        }
     }
 
     static JsonObject record(RecordedEvent e) {
         JsonObject r = new JsonObject();
         for (String name : FIELDS) {
+            if (!e.hasField(name)) {
+                continue;   // a recording of an older agent
+            }
             Object v = e.getValue(name);
             if (v instanceof Number) {
                 r.addProperty(name, (Number) v);
@@ -176,6 +212,13 @@ final class Summarize {
                 }
                 if (peers.size() > 15) {
                     out.printf("  ... %d more (summarize --json lists up to %d)%n", peers.size() - 15, Merged.MAX_PEERS);
+                }
+            }
+            List<dev.tlsautopsy.classify.Diagnoses.Diagnosis> diagnoses = m.diagnoses();
+            if (!diagnoses.isEmpty()) {
+                out.printf("%ndiagnoses:%n");
+                for (dev.tlsautopsy.classify.Diagnoses.Diagnosis d : diagnoses.subList(0, Math.min(10, diagnoses.size()))) {
+                    out.printf("  %-18s %s%n", d.kind(), d.hint());
                 }
             }
             List<JsonObject> recent = m.lastRecent();

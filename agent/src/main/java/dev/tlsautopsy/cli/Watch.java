@@ -25,6 +25,7 @@ import jdk.management.jfr.RemoteRecordingStream;
 final class Watch {
 
     private final long[][] counts = new long[Merged.APIS.length][Merged.N];
+    private final java.util.Map<String, dev.tlsautopsy.classify.Diagnoses.PeerEvidence> evidence = new java.util.HashMap<>();
     private final ArrayDeque<String> unclean = new ArrayDeque<>();
     private long endings;
     private boolean finished;
@@ -118,6 +119,9 @@ final class Watch {
         }
         Outcome o = Outcome.valueOf(e.getString("outcome"));
         counts[a][o.ordinal()]++;
+        dev.tlsautopsy.classify.Ending ending = Merged.ending(Summarize.record(e));
+        evidence.computeIfAbsent(ending.peerKey(), k -> new dev.tlsautopsy.classify.Diagnoses.PeerEvidence(k,
+                "CLIENT".equals(ending.role()))).add(ending);
         endings++;
         if (o != Outcome.CLEAN) {
             if (unclean.size() == 5) {
@@ -150,6 +154,14 @@ final class Watch {
             out.println("last unclean:");
             for (String u : unclean) {
                 out.println("  " + u);
+            }
+        }
+        java.util.List<dev.tlsautopsy.classify.Diagnoses.Diagnosis> diagnoses =
+                dev.tlsautopsy.classify.Diagnoses.of(evidence.values(), 3);
+        if (!diagnoses.isEmpty()) {
+            out.println("diagnoses:");
+            for (dev.tlsautopsy.classify.Diagnoses.Diagnosis d : diagnoses) {
+                out.println("  " + d.kind() + ": " + d.hint());
             }
         }
         out.println();

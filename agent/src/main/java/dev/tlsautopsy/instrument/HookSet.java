@@ -21,9 +21,80 @@ public final class HookSet {
 
     public static final int PER_STACK = 64;
 
-    /** Which methods: access flags, name and descriptor as in the class file. */
-    public interface MethodMatch {
-        boolean matches(int access, String name, String descriptor);
+    /**
+     * Which methods of a type, as the class file spells them: by name, and optionally by exact descriptor,
+     * argument count, public access, return type and first argument's type. (Data, not lambdas: declaring
+     * hooks is on the application's start-up path.)
+     */
+    public static final class Methods {
+        final String[] names;
+        String descriptor;
+        int arguments = -1;
+        boolean publicOnly;
+        String returns;
+        String[] firstArgument;
+
+        private Methods(String[] names) {
+            this.names = names;
+        }
+
+        /** Methods of any of these names. */
+        public static Methods named(String... names) {
+            return new Methods(names);
+        }
+
+        public Methods descriptor(String d) {
+            this.descriptor = d;
+            return this;
+        }
+
+        public Methods arguments(int n) {
+            this.arguments = n;
+            return this;
+        }
+
+        public Methods publicOnly() {
+            this.publicOnly = true;
+            return this;
+        }
+
+        /** Returning this type ({@code Ljavax/net/ssl/SSLEngineResult;}). */
+        public Methods returning(String typeDescriptor) {
+            this.returns = typeDescriptor;
+            return this;
+        }
+
+        /** Whose first argument is one of these types. */
+        public Methods firstArgument(String... typeDescriptors) {
+            this.firstArgument = typeDescriptors;
+            return this;
+        }
+
+        boolean matches(int access, String name, String d) {
+            boolean named = false;
+            for (String n : names) {
+                named |= n.equals(name);
+            }
+            if (!named || (descriptor != null && !descriptor.equals(d)) || (publicOnly && (access & 0x0001) == 0)
+                    || (returns != null && !d.endsWith(")" + returns))) {
+                return false;
+            }
+            if (arguments >= 0 && Descriptors.arguments(d) != arguments) {
+                return false;
+            }
+            if (firstArgument != null) {
+                boolean any = false;
+                for (String t : firstArgument) {
+                    any |= d.startsWith("(" + t);
+                }
+                return any;
+            }
+            return true;
+        }
+
+        String label() {
+            return names.length == 1 ? names[0] : String.join("/", names);
+        }
     }
 
     final int base;
@@ -97,25 +168,25 @@ public final class HookSet {
 
         /** The method of this name and descriptor, e.g. {@code "read", "([BII)I"}. */
         public MethodHook method(int hook, String name, String descriptor) {
-            return add(hook, name, (access, n, d) -> n.equals(name) && d.equals(descriptor));
+            return methods(hook, Methods.named(name).descriptor(descriptor));
         }
 
         /** The methods of this name taking this many arguments. */
         public MethodHook method(int hook, String name, int arguments) {
-            return add(hook, name, (access, n, d) -> n.equals(name) && Descriptors.arguments(d) == arguments);
+            return methods(hook, Methods.named(name).arguments(arguments));
         }
 
-        /** The methods {@code match} accepts; {@code label} names them in warnings. */
-        public MethodHook methods(int hook, String label, MethodMatch match) {
-            return add(hook, label, match);
+        /** The methods {@code match} accepts. */
+        public MethodHook methods(int hook, Methods match) {
+            return add(hook, match.label(), match);
         }
 
         /** Every constructor: only {@link MethodHook#exitOnReturn} applies. */
         public MethodHook constructors(int hook) {
-            return add(hook, "<init>", (access, n, d) -> n.equals("<init>"));
+            return methods(hook, Methods.named("<init>"));
         }
 
-        private MethodHook add(int hook, String label, MethodMatch match) {
+        private MethodHook add(int hook, String label, Methods match) {
             String simple = name.substring(name.lastIndexOf('/') + 1);
             MethodHook m = new MethodHook(set.global(hook, simple + "." + label), label, match, this.match != Match.SUBTYPE);
             methods.add(m);
@@ -143,7 +214,7 @@ public final class HookSet {
     public static final class MethodHook {
         final int hook;
         final String label;
-        final MethodMatch match;
+        final Methods match;
         /** A type named exactly must have this method: its absence is reported (a JDK or Netty change). */
         final boolean required;
         Value[] enter;
@@ -152,7 +223,7 @@ public final class HookSet {
         boolean atThrow;
         boolean lookup;
 
-        MethodHook(int hook, String label, MethodMatch match, boolean required) {
+        MethodHook(int hook, String label, Methods match, boolean required) {
             this.hook = hook;
             this.label = label;
             this.match = match;

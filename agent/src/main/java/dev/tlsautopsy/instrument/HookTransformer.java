@@ -1,5 +1,6 @@
 package dev.tlsautopsy.instrument;
 
+import dev.tlsautopsy.StartupTiming;
 import dev.tlsautopsy.instrument.HookSet.MethodHook;
 import dev.tlsautopsy.instrument.HookSet.TypeHooks;
 import java.lang.instrument.ClassFileTransformer;
@@ -29,7 +30,14 @@ final class HookTransformer implements ClassFileTransformer {
         for (HookSet s : sets) {
             for (TypeHooks t : s.types) {
                 switch (t.match) {
-                    case EXACT: exact.computeIfAbsent(t.name, k -> new ArrayList<>()).add(t); break;
+                    case EXACT:
+                        List<TypeHooks> same = exact.get(t.name);
+                        if (same == null) {
+                            same = new ArrayList<>();
+                            exact.put(t.name, same);
+                        }
+                        same.add(t);
+                        break;
                     case RELOCATED: relocated.add(t); break;
                     default: subtypes.add(t);
                 }
@@ -50,7 +58,9 @@ final class HookTransformer implements ClassFileTransformer {
                 return null;
             }
             List<String> problems = new ArrayList<>();
+            StartupTiming.mark("weaving " + className);
             byte[] woven = Weaver.weave(classfileBuffer, hooks, problems);
+            StartupTiming.mark("woven " + className);
             if (!problems.isEmpty() && warned.add(className)) {
                 System.err.println("tls-autopsy: cannot instrument " + String.join("; ", problems));
             }

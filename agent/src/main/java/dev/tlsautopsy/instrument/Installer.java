@@ -1,6 +1,7 @@
 package dev.tlsautopsy.instrument;
 
 import dev.tlsautopsy.Options;
+import dev.tlsautopsy.StartupTiming;
 import dev.tlsautopsy.bootstrap.Hooks;
 import dev.tlsautopsy.output.Outputs;
 import dev.tlsautopsy.stack.engine.EngineStack;
@@ -16,58 +17,138 @@ import java.util.List;
 public final class Installer {
 
     /** Every TLS stack, in one place: a new stack is one more entry. Its position numbers its hooks. */
-    static Stack[] stacks(Tracker tracker) {
-        return new Stack[] {new JsseStack(tracker), new EngineStack(tracker), new NettyStack(tracker)};
+    static Stack[] stacks() {
+        return new Stack[] {new JsseStack(), new EngineStack(), new NettyStack()};
     }
 
     private Installer() {
     }
 
     /**
-     * Installs everything; returns the line the agent prints at start. Weaving is plain ASM and needs no
-     * set-up, so the hooks are live when this returns: a class loaded from now on is woven as it loads.
-     * On attach the classes already loaded are retransformed. The MBean, the periodic summary and the
-     * JFR statistics event start on a background thread, off the application's start-up path.
+     * Installs everything; returns the line the agent prints at start. In premain only what cannot wait
+     * happens (each step costs the application's start-up time): the hooks are declared and the transformer
+     * registered, so that every class loaded from now on is woven as it loads. The tracker and the outputs
+     * are built on a background thread, in parallel with the application's own start, and a hook that runs
+     * before they are connected waits for them (bounded). On attach all of it is done before this returns.
      */
     public static String install(Options options, Instrumentation inst, String agentVersion, boolean atStartup) {
-        Outputs outputs = new Outputs(options, agentVersion);
-        Tracker tracker = new Tracker(outputs);
-        Stack[] all = stacks(tracker);
+        Stack[] stacks = stacks();
+        PlatformMBeanServerHook jmx = new PlatformMBeanServerHook();
+        Stack[] all = java.util.Arrays.copyOf(stacks, stacks.length + 1);
+        all[stacks.length] = jmx;
         Stack[] enabled = new Stack[all.length];
         HookSet[] sets = new HookSet[all.length];
         List<HookSet> active = new ArrayList<>();
         List<String> groups = new ArrayList<>();
         for (int i = 0; i < all.length; i++) {
-            if (options.instrument.contains(all[i].group())) {
+            if (i == stacks.length || options.instrument.contains(all[i].group())) {
                 enabled[i] = all[i];
                 sets[i] = new HookSet(i, all[i].group());
                 all[i].declare(sets[i]);
                 active.add(sets[i]);
-                if (!groups.contains(all[i].group())) {
+                if (i < stacks.length) {
                     groups.add(all[i].group());
                 }
             }
         }
-        Dispatcher dispatcher = new Dispatcher(enabled, sets);
-        String failing = System.getProperty(FaultySink.PROPERTY);
-        Hooks.install(failing == null ? dispatcher : new FaultySink(dispatcher, failing));
-        // a recording asked for starts before any connection, so that it misses none
-        outputs.start(tracker::open);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            tracker.flush();
-            outputs.shutdown();
-            if (tracker.untracked() > 0) {
-                System.err.println("tls-autopsy: " + tracker.untracked() + " connection(s) were not recorded:"
-                        + " the tracking limit (tlsautopsy.maxTracked=" + Tracker.MAX_TRACKED + ") was reached");
-            }
-        }, "tls-autopsy-exit"));
-
         HookTransformer transformer = new HookTransformer(active);
-        inst.addTransformer(transformer, true);
-        // on attach, the JDK's and the application's classes; at start-up, the few the JVM loaded before
-        // the agent (JDK 25 loads sun.nio.ch.SocketChannelImpl that early)
-        retransformLoaded(inst, transformer);
-        Thread services = new Thread(() -> {
+        Path summary = "off".equals(options.summary) ? null : Outputs.summaryPath(options.summary);
+        Start start = new Start(inst, options, agentVersion, summary, enabled, sets, jmx, transformer, atStartup);
+        if (atStartup) {
+            Thread t = new Thread(start, "tls-autopsy-start");
+            t.setDaemon(true);
+            Hooks.starting(t);
+            inst.addTransformer(transformer, true);
+            t.start();
+        } else {
+            inst.addTransformer(transformer, true);
+            start.run();
+        }
+        StartupTiming.mark("transformer");
+        return "tls-autopsy " + agentVersion + ": instrumenting " + (groups.isEmpty() ? "nothing" : String.join(",", groups))
+                + " on Java " + System.getProperty("java.runtime.version") + "; summary: " + (summary == null ? "off" : summary.toString())
+                + (options.recording == null ? "" : "; recording: " + options.recording);
+    }
+
+    /**
+     * The rest of the installation: the outputs (a recording asked for starts before the hooks are
+     * connected, so that it misses no connection), the tracker, the stacks' reading; then the hooks are
+     * connected; then the classes loaded before the agent are woven, and the outputs' services start.
+     */
+    private static final class Start implements Runnable {
+        private final Instrumentation inst;
+        private final Options options;
+        private final String agentVersion;
+        private final Path summary;
+        private final Stack[] enabled;
+        private final HookSet[] sets;
+        private final PlatformMBeanServerHook jmx;
+        private final HookTransformer transformer;
+        private final boolean atStartup;
+
+        Start(Instrumentation inst, Options options, String agentVersion, Path summary, Stack[] enabled, HookSet[] sets,
+              PlatformMBeanServerHook jmx, HookTransformer transformer, boolean atStartup) {
+            this.inst = inst;
+            this.options = options;
+            this.agentVersion = agentVersion;
+            this.summary = summary;
+            this.enabled = enabled;
+            this.sets = sets;
+            this.jmx = jmx;
+            this.transformer = transformer;
+            this.atStartup = atStartup;
+        }
+
+        @Override
+        public void run() {
+            Outputs outputs;
+            try {
+                outputs = new Outputs(options, agentVersion, summary);
+                Tracker tracker = new Tracker(outputs);
+                for (Stack s : enabled) {
+                    if (s != null) {
+                        s.bind(tracker);
+                    }
+                }
+                jmx.bind(outputs);
+                outputs.start(tracker);
+                Dispatcher dispatcher = new Dispatcher(enabled, sets);
+                String failing = System.getProperty(FaultySink.PROPERTY);
+                Hooks.install(failing == null ? dispatcher : new FaultySink(dispatcher, failing));
+                Runtime.getRuntime().addShutdownHook(new Thread(new AtExit(tracker, outputs), "tls-autopsy-exit"));
+                StartupTiming.mark("hooks connected");
+            } catch (Throwable t) {
+                Hooks.install(null);
+                System.err.println("tls-autopsy: not installed: " + t);
+                return;
+            }
+            new Services(inst, transformer, enabled, outputs, atStartup).run();
+        }
+    }
+
+    /** What follows the installation: weaving what is loaded already, then the outputs' services. */
+    private static final class Services implements Runnable {
+        private final Instrumentation inst;
+        private final HookTransformer transformer;
+        private final Stack[] enabled;
+        private final Outputs outputs;
+        private final boolean atStartup;
+
+        Services(Instrumentation inst, HookTransformer transformer, Stack[] enabled, Outputs outputs, boolean atStartup) {
+            this.inst = inst;
+            this.transformer = transformer;
+            this.enabled = enabled;
+            this.outputs = outputs;
+            this.atStartup = atStartup;
+        }
+
+        @Override
+        public void run() {
+            // the classes loaded before the transformer was registered: on attach, the JDK's and the
+            // application's; at start-up, the few the JVM loaded before the agent (JDK 25 loads
+            // sun.nio.ch.SocketChannelImpl that early)
+            retransformLoaded(inst, transformer);
+            StartupTiming.mark("loaded classes retransformed");
             if (atStartup) {
                 // the JDK's TLS classes, woven here rather than when the application first needs them
                 // (loaded, not initialised: no static initialiser runs early)
@@ -82,14 +163,34 @@ public final class Installer {
                 }
             }
             outputs.startServices();
-        }, "tls-autopsy-services");
-        services.setDaemon(true);
-        services.start();
+            // a JMX server that exists already (and, on attach, one anyway) gets the MBean now; otherwise
+            // the platform MBean server hook registers it when JMX is first used
+            if (!atStartup || !javax.management.MBeanServerFactory.findMBeanServer(null).isEmpty()) {
+                outputs.registerMBean(java.lang.management.ManagementFactory.getPlatformMBeanServer());
+            }
+            StartupTiming.mark("services started");
+        }
+    }
 
-        Path summary = outputs.summaryPath();
-        return "tls-autopsy " + agentVersion + ": instrumenting " + (groups.isEmpty() ? "nothing" : String.join(",", groups))
-                + " on Java " + Runtime.version() + "; summary: " + (summary == null ? "off" : summary.toString())
-                + (options.recording == null ? "" : "; recording: " + options.recording);
+    /** At JVM exit: the records still due, the final summary, and what the tracking limit cost. */
+    private static final class AtExit implements Runnable {
+        private final Tracker tracker;
+        private final Outputs outputs;
+
+        AtExit(Tracker tracker, Outputs outputs) {
+            this.tracker = tracker;
+            this.outputs = outputs;
+        }
+
+        @Override
+        public void run() {
+            tracker.flush();
+            outputs.shutdown();
+            if (tracker.untracked() > 0) {
+                System.err.println("tls-autopsy: " + tracker.untracked() + " connection(s) were not recorded:"
+                        + " the tracking limit (tlsautopsy.maxTracked=" + Tracker.MAX_TRACKED + ") was reached");
+            }
+        }
     }
 
     /** The classes loaded before the agent that it weaves, retransformed one by one. */

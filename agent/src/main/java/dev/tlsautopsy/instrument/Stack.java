@@ -1,7 +1,9 @@
 package dev.tlsautopsy.instrument;
 
+import dev.tlsautopsy.track.Tracker;
+
 /**
- * One TLS stack: the hooks it weaves and its reading of them. It reports what it reads to the core
+ * One TLS stack (or the one output that needs a hook): the hooks it weaves and its reading of them. It reports what it reads to the core
  * {@link dev.tlsautopsy.track.Tracker}. Stacks are listed once, in {@link Installer#stacks}.
  */
 public interface Stack {
@@ -9,8 +11,11 @@ public interface Stack {
     /** The {@code instrument=} group that enables this stack. */
     String group();
 
-    /** Declares the methods to weave, numbering its hooks from 0. */
+    /** Declares the methods to weave, numbering its hooks from 0. Called in premain: declare, do nothing else. */
     void declare(HookSet hooks);
+
+    /** Connects the stack's reading to the core, before any of its hooks is called. */
+    void bind(Tracker tracker);
 
     /** A woven method of this stack started; returns what its {@link #exit} receives as {@code token}. */
     Object enter(int hook, Object a, Object b, Object c, Object d, long n, long m);

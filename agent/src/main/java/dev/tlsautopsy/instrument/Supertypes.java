@@ -3,7 +3,6 @@ package dev.tlsautopsy.instrument;
 import java.io.InputStream;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import net.bytebuddy.jar.asm.ClassReader;
 
 /**
  * Whether a class being loaded extends a given class, without loading anything: its superclass chain
@@ -19,7 +18,7 @@ final class Supertypes {
 
     /** Whether the class in {@code classFile} has {@code target} among its superclasses. */
     boolean extendsClass(byte[] classFile, ClassLoader loader, String target) {
-        String s = new ClassReader(classFile).getSuperName();
+        String s = ClassFile.superName(classFile);
         for (int depth = 0; s != null && depth < MAX_DEPTH; depth++) {
             if (s.equals(target)) {
                 return true;
@@ -57,7 +56,7 @@ final class Supertypes {
         ClassLoader l = loader != null ? loader : ClassLoader.getSystemClassLoader();
         try (InputStream in = l.getResourceAsStream(name + ".class")) {
             if (in != null) {
-                found = new ClassReader(in).getSuperName();
+                found = ClassFile.superName(in.readAllBytes());
             }
         } catch (Exception | LinkageError e) {
             // unreadable: treated as not a subtype

@@ -60,4 +60,10 @@ public class ConnectionEndEvent extends jdk.jfr.Event {
     public long bytesOut;
     @Label("Duration") @Description("From the start of the handshake to the ending") @Timespan(Timespan.MILLISECONDS)
     public long durationMillis;
+    @Label("Idle") @Description("How long no application data had moved when the decisive event came; -1: unknown, the handshake never completed")
+    @Timespan(Timespan.MILLISECONDS)
+    public long idleMillis;
+    @Label("Noticed After") @Description("How long after the decisive event the application first saw it; -1: never before the record")
+    @Timespan(Timespan.MILLISECONDS)
+    public long noticedAfterMillis;
 }

@@ -4,14 +4,20 @@ import dev.tlsautopsy.classify.Ending;
 import dev.tlsautopsy.classify.Outcome;
 import java.util.function.LongSupplier;
 import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
 
 /** Commits the JFR events. The event classes stay in the agent's loader (see notes on JDK 25). */
 final class JfrOutput {
 
     private volatile boolean enabledProbe = true;
 
+    /**
+     * An event begun for a starting connection, or null. Nothing of JFR's is touched until Flight Recorder
+     * has been initialised (by a recording): loading an event class costs tens of milliseconds, which
+     * would land on the application's first connection.
+     */
     Object started() {
-        if (!enabledProbe) {
+        if (!enabledProbe || !FlightRecorder.isInitialized()) {
             return null;
         }
         ConnectionEndEvent e = new ConnectionEndEvent();
@@ -23,6 +29,9 @@ final class JfrOutput {
     }
 
     void ended(Ending r, Object token) {
+        if (token == null && !FlightRecorder.isInitialized()) {
+            return;
+        }
         ConnectionEndEvent e = token instanceof ConnectionEndEvent ? (ConnectionEndEvent) token : new ConnectionEndEvent();
         if (!e.isEnabled()) {
             return;
@@ -48,16 +57,29 @@ final class JfrOutput {
         e.bytesIn = r.bytesIn();
         e.bytesOut = r.bytesOut();
         e.durationMillis = r.durationMillis();
+        e.idleMillis = r.idleMillis();
+        e.noticedAfterMillis = r.noticedAfterMillis();
         e.commit();
     }
 
-    /** Registers the periodic statistics event; costs JFR's initialisation, so it runs off the start-up path. */
+    /**
+     * Registers the periodic statistics event once Flight Recorder is initialised (by a recording, now or
+     * later): registering it earlier would initialise Flight Recorder in every JVM, JFR used or not.
+     */
     void registerStatistics(Stats stats, LongSupplier open) {
-        FlightRecorder.addPeriodicEvent(EndingStatisticsEvent.class, () -> commitStatistics(stats, open));
+        FlightRecorder.addListener(new FlightRecorderListener() {
+            @Override
+            public void recorderInitialized(FlightRecorder recorder) {
+                FlightRecorder.addPeriodicEvent(EndingStatisticsEvent.class, () -> commitStatistics(stats, open));
+            }
+        });
     }
 
     /** One statistics event now (periodically, and once at exit so every recording ends with the final counts). */
     static void commitStatistics(Stats stats, LongSupplier open) {
+        if (!FlightRecorder.isInitialized()) {
+            return;     // loading the event class costs JFR's set-up, and no recording could take it
+        }
         EndingStatisticsEvent e = new EndingStatisticsEvent();
         if (!e.isEnabled()) {
             return;

@@ -17,8 +17,11 @@ import java.util.function.LongSupplier;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 
-/** Fans every ending out to the outputs the options ask for: counts, JFR, JMX, log, summary file. */
-public final class Outputs implements Publisher {
+/**
+ * Fans every ending out to the outputs the options ask for: counts, JFR, JMX, log, summary file. It is
+ * also the count of open connections the outputs show ({@link #getAsLong}).
+ */
+public final class Outputs implements Publisher, LongSupplier {
 
     public static final String JFC = "tls-autopsy.jfc";
 
@@ -28,14 +31,21 @@ public final class Outputs implements Publisher {
     private final SummaryWriter summary;
     private final String agentVersion;
     private volatile Endings mbean;
-    private volatile LongSupplier open = () -> 0;
+    private volatile LongSupplier open;
 
-    public Outputs(Options options, String agentVersion) {
+    /** {@code summaryPath}: where the summary goes ({@link #summaryPath(String)}), null when it is off. */
+    public Outputs(Options options, String agentVersion, Path summaryPath) {
         this.options = options;
         this.agentVersion = agentVersion;
         this.stats = new Stats(options.maxPeers, options.recent);
-        this.summary = "off".equals(options.summary) ? null
-                : new SummaryWriter(summaryPath(options.summary), stats, () -> open.getAsLong(), agentVersion);
+        this.summary = summaryPath == null ? null : new SummaryWriter(summaryPath, stats, this, agentVersion);
+    }
+
+    /** Connections open now (0 until the tracker is connected). */
+    @Override
+    public long getAsLong() {
+        LongSupplier o = open;
+        return o == null ? 0 : o.getAsLong();
     }
 
     /** The summary's path, or null when it is off. */
@@ -47,13 +57,27 @@ public final class Outputs implements Publisher {
         return stats;
     }
 
-    static Path summaryPath(String option) {
+    /** The summary's path for the {@code summary=} option (null: the default, in the working directory). */
+    public static Path summaryPath(String option) {
         if (option != null) {
             return Paths.get(option).toAbsolutePath();
         }
-        String name = "tls-autopsy-" + ProcessHandle.current().pid() + ".json";
+        String name = "tls-autopsy-" + pid() + ".json";
         Path cwd = Paths.get("").toAbsolutePath();
         return Files.isWritable(cwd) ? cwd.resolve(name) : Paths.get(System.getProperty("java.io.tmpdir"), name);
+    }
+
+    /**
+     * This JVM's process id; on Linux read from {@code /proc/self} ({@code ProcessHandle} starts a thread
+     * pool's worth of classes, which would cost premain time).
+     */
+    static long pid() {
+        try {
+            java.io.File self = new java.io.File("/proc/self").getCanonicalFile();
+            return Long.parseLong(self.getName());
+        } catch (java.io.IOException | RuntimeException notLinux) {
+            return ProcessHandle.current().pid();
+        }
     }
 
     /** Starts the JFR recording at once (events from the first connection on). */
@@ -64,13 +88,27 @@ public final class Outputs implements Publisher {
         }
     }
 
-    /** The MBean, the JFR statistics event and the periodic summary: off the start-up path, on the caller's thread. */
-    public void startServices() {
-        LongSupplier openConnections = open;
-        Endings m = new Endings(stats, openConnections);
-        if (m.register()) {
-            mbean = m;
+    /**
+     * Registers the MBean in {@code server}, the JVM's platform MBean server, once. Called when someone
+     * (the application, a JMX connector, an exporter) obtains that server, so that a JVM where nobody uses
+     * JMX never pays for starting it; and at once on attach.
+     */
+    public synchronized void registerMBean(javax.management.MBeanServer server) {
+        if (mbean != null || server == null) {
+            return;
         }
+        Endings m = new Endings(stats, this, null);
+        if (m.register(server)) {
+            mbean = m;
+            for (String api : Stats.APIS) {
+                new Endings(stats, this, api).register(server);
+            }
+        }
+    }
+
+    /** The JFR statistics event and the periodic summary: off the start-up path, on the caller's thread. */
+    public void startServices() {
+        LongSupplier openConnections = this;
         try {
             jfr.registerStatistics(stats, openConnections);
         } catch (Throwable t) {
@@ -113,7 +151,8 @@ public final class Outputs implements Publisher {
     }
 
     @Override
-    public Object started() {
+    public Object started(String api) {
+        stats.started(api);
         try {
             return jfr.started();
         } catch (Throwable t) {
@@ -176,7 +215,7 @@ public final class Outputs implements Publisher {
         try {
             // best effort: JFR's own shutdown hook runs concurrently and may have closed the recordings;
             // the summary written above is the authoritative final count
-            JfrOutput.commitStatistics(stats, open);
+            JfrOutput.commitStatistics(stats, this);
         } catch (Throwable t) {
             // JFR may already be shutting down
         }
@@ -186,7 +225,7 @@ public final class Outputs implements Publisher {
         return new Ending(e.connectionId(), e.outcome(), e.initiator(), e.handshakeCompleted(), e.closeNotifySent(),
                 e.closeNotifyReceived(), e.alert(), e.alertDirection(), e.appSaw(), e.exception(), e.api(),
                 e.implementation(), e.role(), redactHost(e.peerHost()), e.peerPort(), e.localPort(), e.protocol(),
-                e.cipherSuite(), e.bytesIn(), e.bytesOut(), e.durationMillis());
+                e.cipherSuite(), e.bytesIn(), e.bytesOut(), e.durationMillis(), e.idleMillis(), e.noticedAfterMillis());
     }
 
     /** A stable short hash of a host name: the same host always maps to the same token. */

@@ -1,5 +1,6 @@
 package dev.tlsautopsy.output;
 
+import dev.tlsautopsy.classify.Diagnoses;
 import dev.tlsautopsy.classify.Ending;
 import dev.tlsautopsy.classify.Outcome;
 import java.util.ArrayDeque;
@@ -16,13 +17,14 @@ public final class Stats {
     public static final String[] APIS = {"SSLSocket", "SSLEngine", "Netty"};
     private static final int N = Outcome.all().length;
 
-    /** One peer's counts. */
+    /** One peer's counts, and what its records show for the diagnoses. */
     public static final class PeerCounts {
         final String peer;
         long connections;
         long unclean;
         final long[] outcomes = new long[N];
         long lastSeen;
+        Diagnoses.PeerEvidence evidence;
 
         PeerCounts(String peer) {
             this.peer = peer;
@@ -37,6 +39,7 @@ public final class Stats {
         public Map<String, long[]> byApi = new LinkedHashMap<>();
         public List<PeerCounts> byPeer = new ArrayList<>();
         public List<Ending> recent = new ArrayList<>();
+        public List<Diagnoses.Diagnosis> diagnoses = new ArrayList<>();
     }
 
     private final int maxPeers;
@@ -46,6 +49,9 @@ public final class Stats {
     private final long[] outcomes = new long[N];
     private final long[] handshakeOutcomes = new long[N];
     private final Map<String, long[]> byApi = new LinkedHashMap<>();
+    /** Connections started and ended per api, for each api's open count. */
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> startedByApi =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, PeerCounts> byPeer = new HashMap<>();
     private final ArrayDeque<Ending> recent = new ArrayDeque<>();
 
@@ -71,8 +77,10 @@ public final class Stats {
                     evictOnePeer();
                 }
                 p = new PeerCounts(e.peerKey());
+                p.evidence = new Diagnoses.PeerEvidence(p.peer, "CLIENT".equals(e.role()));
                 byPeer.put(p.peer, p);
             }
+            p.evidence.add(e);
             p.connections++;
             p.outcomes[o]++;
             if (!e.outcome().clean()) {
@@ -105,6 +113,36 @@ public final class Stats {
         return connections;
     }
 
+    /** A connection of this api started (its ending comes through {@link #add}). */
+    public void started(String api) {
+        startedByApi.computeIfAbsent(api.isEmpty() ? "SSLEngine" : api, k -> new java.util.concurrent.atomic.AtomicLong())
+                .incrementAndGet();
+    }
+
+    /** Connections of this api finished. */
+    public synchronized long connections(String api) {
+        long[] c = byApi.get(api);
+        long n = 0;
+        if (c != null) {
+            for (long x : c) {
+                n += x;
+            }
+        }
+        return n;
+    }
+
+    /** Connections of this api started and not finished. */
+    public long open(String api) {
+        java.util.concurrent.atomic.AtomicLong s = startedByApi.get(api);
+        return (s == null ? 0 : s.get()) - connections(api);
+    }
+
+    /** Count of an outcome for one api, whether or not the handshake completed. */
+    public synchronized long count(String api, Outcome o) {
+        long[] c = byApi.get(api);
+        return c == null ? 0 : c[o.ordinal()];
+    }
+
     /** Count of an outcome over all connections, whether or not their handshake completed. */
     public synchronized long count(Outcome o) {
         return outcomes[o.ordinal()] + handshakeOutcomes[o.ordinal()];
@@ -127,6 +165,16 @@ public final class Stats {
             s.byPeer.add(c);
         }
         s.recent.addAll(recent);
+        s.diagnoses = diagnoses();
         return s;
+    }
+
+    /** The diagnoses the records so far support, most frequent first. */
+    public synchronized List<Diagnoses.Diagnosis> diagnoses() {
+        List<Diagnoses.PeerEvidence> evidence = new ArrayList<>();
+        for (PeerCounts p : byPeer.values()) {
+            evidence.add(p.evidence);
+        }
+        return Diagnoses.of(evidence, maxPeers);
     }
 }

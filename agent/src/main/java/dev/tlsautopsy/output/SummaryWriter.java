@@ -1,6 +1,7 @@
 package dev.tlsautopsy.output;
 
 import com.google.gson.stream.JsonWriter;
+import dev.tlsautopsy.classify.Diagnoses;
 import dev.tlsautopsy.classify.Ending;
 import dev.tlsautopsy.classify.Outcome;
 import java.io.IOException;
@@ -28,7 +29,8 @@ public final class SummaryWriter {
     private final Stats stats;
     private final LongSupplier open;
     private final String agentVersion;
-    private final Instant startedAt = Instant.now();
+    /** Epoch milliseconds: java.time is loaded only when a summary is written. */
+    private final long startedAt = System.currentTimeMillis();
     private boolean warned;
 
     SummaryWriter(Path path, Stats stats, LongSupplier open, String agentVersion) {
@@ -85,7 +87,7 @@ public final class SummaryWriter {
         j.name("agentVersion").value(agentVersion);
         j.name("pid").value(ProcessHandle.current().pid());
         j.name("jvm").value(System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
-        j.name("startedAt").value(startedAt.toString());
+        j.name("startedAt").value(Instant.ofEpochMilli(startedAt).toString());
         j.name("writtenAt").value(Instant.now().toString());
         j.name("final").value(isFinal);
         j.name("connections").value(s.connections);
@@ -115,6 +117,11 @@ public final class SummaryWriter {
             record(j, e);
         }
         j.endArray();
+        j.name("diagnoses").beginArray();
+        for (Diagnoses.Diagnosis d : s.diagnoses) {
+            diagnosis(j, d);
+        }
+        j.endArray();
         j.endObject();
         j.flush();
     }
@@ -132,6 +139,23 @@ public final class SummaryWriter {
                 j.value(String.valueOf(v));
             }
         }
+        j.endObject();
+    }
+
+    static void diagnosis(JsonWriter j, Diagnoses.Diagnosis d) throws IOException {
+        j.beginObject();
+        j.name("kind").value(d.kind());
+        j.name("peer").value(d.peer());
+        j.name("connections").value(d.connections());
+        for (Map.Entry<String, Object> f : d.figures().entrySet()) {
+            j.name(f.getKey());
+            if (f.getValue() instanceof Number) {
+                j.value((Number) f.getValue());
+            } else {
+                j.value(String.valueOf(f.getValue()));
+            }
+        }
+        j.name("hint").value(d.hint());
         j.endObject();
     }
 

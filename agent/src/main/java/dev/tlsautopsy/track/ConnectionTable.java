@@ -3,7 +3,6 @@ package dev.tlsautopsy.track;
 import java.lang.ref.PhantomReference;
 import java.lang.ref.ReferenceQueue;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * Evidence keyed by the identity of a TLS object (an SSLSocket, an SSLEngine), held by phantom
@@ -16,7 +15,8 @@ final class ConnectionTable {
     static final class Node extends PhantomReference<Object> {
         final int hash;
         final Evidence evidence;
-        Node next;
+        /** Volatile: lookups walk the chains without the stripe's lock. */
+        volatile Node next;
 
         Node(Object key, int hash, Evidence evidence, ReferenceQueue<Object> queue) {
             super(key, queue);
@@ -26,7 +26,7 @@ final class ConnectionTable {
     }
 
     private static final class Stripe {
-        Node[] buckets = new Node[16];
+        volatile Node[] buckets = new Node[16];
         int size;
     }
 
@@ -34,6 +34,8 @@ final class ConnectionTable {
     private final Stripe[] stripes = new Stripe[STRIPES];
     private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
     private final java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
+    /** Connection ids, unique within the JVM, given as evidence is created. */
+    private final java.util.concurrent.atomic.AtomicLong ids = new java.util.concurrent.atomic.AtomicLong();
     private final int limit;
 
     ConnectionTable() {
@@ -52,9 +54,19 @@ final class ConnectionTable {
         return h ^ (h >>> 16);
     }
 
+    /**
+     * The evidence {@code key} leads to. A hit needs no lock (the identity check makes it certain); a miss
+     * is confirmed under the stripe's lock, since a concurrent resize or removal may have hidden the key.
+     */
     Evidence get(Object key) {
         int h = spread(System.identityHashCode(key));
         Stripe s = stripes[h & (STRIPES - 1)];
+        Node[] lockFree = s.buckets;
+        for (Node n = lockFree[(h >>> 6) & (lockFree.length - 1)]; n != null; n = n.next) {
+            if (n.hash == h && n.refersTo(key)) {
+                return n.evidence;
+            }
+        }
         synchronized (s) {
             Node[] b = s.buckets;
             for (Node n = b[(h >>> 6) & (b.length - 1)]; n != null; n = n.next) {
@@ -66,17 +78,24 @@ final class ConnectionTable {
         }
     }
 
-    Evidence getOrCreate(Object key, Function<Object, Evidence> factory) {
-        return getOrCreate(key, factory, true);
+    /** The evidence of {@code key}, created new (with the next id) if there is none; null at the limit. */
+    Evidence getOrCreate(Object key, Owner owner, String api) {
+        return getOrCreate(key, null, owner, api, true);
     }
 
     int size() {
         return entries.get();
     }
 
-    private Evidence getOrCreate(Object key, Function<Object, Evidence> factory, boolean bounded) {
+    private Evidence getOrCreate(Object key, Evidence alias, Owner owner, String api, boolean bounded) {
         int h = spread(System.identityHashCode(key));
         Stripe s = stripes[h & (STRIPES - 1)];
+        Node[] lockFree = s.buckets;
+        for (Node n = lockFree[(h >>> 6) & (lockFree.length - 1)]; n != null; n = n.next) {
+            if (n.hash == h && n.refersTo(key)) {
+                return n.evidence;
+            }
+        }
         synchronized (s) {
             Node[] b = s.buckets;
             int i = (h >>> 6) & (b.length - 1);
@@ -88,7 +107,8 @@ final class ConnectionTable {
             if (bounded && entries.get() >= limit) {
                 return null;
             }
-            Evidence e = factory.apply(key);
+            Evidence e = alias != null ? alias
+                    : new Evidence(ids.incrementAndGet(), owner, api, key.getClass().getName());
             entries.incrementAndGet();
             Node node = new Node(key, h, e, queue);
             node.next = b[i];
@@ -103,9 +123,13 @@ final class ConnectionTable {
     /** Makes {@code key} find {@code evidence} too (one connection seen through several objects). */
     void alias(Object key, Evidence evidence) {
         // another name of a tracked connection: never refused
-        getOrCreate(key, k -> evidence, false);
+        getOrCreate(key, evidence, null, null, false);
     }
 
+    /**
+     * Doubles a stripe's buckets. A reader still walking the old array may be led astray by a moved node
+     * (never round in circles: a node's new successor was moved before it) and then looks again locked.
+     */
     private static void resize(Stripe s) {
         Node[] old = s.buckets;
         Node[] b = new Node[old.length * 2];

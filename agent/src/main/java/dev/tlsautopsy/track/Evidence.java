@@ -44,6 +44,24 @@ public final class Evidence {
     public volatile int partialRecordBytes;
     public long bytesIn;
     public long bytesOut;
+    /**
+     * When application data last moved (either direction), or the handshake ended if none has: 0 until the
+     * handshake completed, and for a connection first seen after an attach until data moves.
+     */
+    long lastDataNanos;
+    /**
+     * When the kernel first showed the peer acting (bytes or its FIN arriving) while nobody read the
+     * connection, 0 if not: the ending the application finds later happened then.
+     */
+    volatile long peerSignalNanos;
+    /** {@link #lastDataNanos} when that signal came (data sent afterwards does not make it less idle). */
+    volatile long lastDataBeforeSignal;
+    /** Watched by {@link PeerActivityWatch} while it idles. */
+    volatile boolean watchedIdle;
+    /** When the application first noticed the ending (a call returned, or it was shown it), 0 until then. */
+    long noticedNanos;
+    /** How long no data had moved when the decisive event came, -1 when unknown. */
+    long idleNanos = -1;
 
     /**
      * A layer above the engine (Netty's SslHandler) owns the transport: the engine's own readers leave
@@ -103,5 +121,36 @@ public final class Evidence {
 
     public int activeCalls() {
         return activeCalls;
+    }
+
+    /** The handshake completed now: idle time counts from here until data moves. */
+    public void handshakeDone() {
+        if (!handshakeCompleted) {
+            handshakeCompleted = true;
+            if (lastDataNanos == 0) {
+                lastDataNanos = System.nanoTime();
+            }
+        }
+    }
+
+    /**
+     * The handshake completed before the agent could see it (attach): how long the connection has been
+     * idle is not known until data moves.
+     */
+    public void handshakeDoneBefore() {
+        handshakeCompleted = true;
+    }
+
+    /** Application data moved now. */
+    public void dataMoved() {
+        lastDataNanos = System.nanoTime();
+    }
+
+    /** Application data arrived now: whatever the peer sent while nobody read was data, not an ending. */
+    public void dataReceived() {
+        lastDataNanos = System.nanoTime();
+        if (peerSignalNanos != 0) {
+            peerSignalNanos = 0;
+        }
     }
 }

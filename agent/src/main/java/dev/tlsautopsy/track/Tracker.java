@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * observed the decisive event (so the record knows what the application saw), at once when no
  * application call is under way, when the connection is garbage-collected, or at JVM exit.
  */
-public final class Tracker {
+public final class Tracker implements java.util.function.LongSupplier {
 
     /**
      * Connections tracked at once (live TLS objects not yet collected): a connection opened beyond it is
@@ -33,17 +33,27 @@ public final class Tracker {
     }
 
     private final ConnectionTable table = new ConnectionTable(MAX_TRACKED);
+    private final PeerActivityWatch peerActivity = new PeerActivityWatch(table);
     private final AtomicLong untracked = new AtomicLong();
     private final AtomicBoolean limitWarned = new AtomicBoolean();
-    private final ThreadLocal<ChannelFailure> channelFailures = ThreadLocal.withInitial(ChannelFailure::new);
-    private final AtomicLong ids = new AtomicLong();
+    private final ThreadLocal<ChannelFailure> channelFailures = new ThreadLocal<>() {
+        @Override
+        protected ChannelFailure initialValue() {
+            return new ChannelFailure();
+        }
+    };
     private final AtomicLong startedCount = new AtomicLong();
     private final AtomicLong endedCount = new AtomicLong();
     private final Publisher publisher;
 
     public Tracker(Publisher publisher) {
         this.publisher = publisher;
-        Thread reaper = new Thread(this::reap, "tls-autopsy-reaper");
+        Thread reaper = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                reap();
+            }
+        }, "tls-autopsy-reaper");
         reaper.setDaemon(true);
         reaper.start();
     }
@@ -51,6 +61,12 @@ public final class Tracker {
     /** Connections that started and have not ended yet. */
     public long open() {
         return startedCount.get() - endedCount.get();
+    }
+
+    /** {@link #open()}, for the outputs. */
+    @Override
+    public long getAsLong() {
+        return open();
     }
 
     /** Connections not recorded because the tracking limit was reached. */
@@ -78,7 +94,7 @@ public final class Tracker {
         if (!born && untracked.get() > 0) {
             return table.get(key);
         }
-        Evidence ev = table.getOrCreate(key, k -> new Evidence(ids.incrementAndGet(), owner, api, k.getClass().getName()));
+        Evidence ev = table.getOrCreate(key, owner, api);
         if (ev == null) {
             atLimit(false);
         }
@@ -116,15 +132,28 @@ public final class Tracker {
             }
             ev.started = true;
         }
-        startedCount.incrementAndGet();
-        ev.publisherToken = publisher.started();
+        if (startedCount.incrementAndGet() == 1) {
+            dev.tlsautopsy.StartupTiming.mark("first connection");
+        }
+        ev.publisherToken = publisher.started(ev.api);
         ev.owner.describe(ev, transport);
     }
 
     // ---------------------------------------------------------------- deciding and emitting
 
+    /**
+     * A decisive event now; one of the peer's (its alert, its FIN, its reset) found by a blocking read is
+     * dated when the kernel first showed the peer acting while the connection idled, if it did.
+     */
     public void decide(Evidence ev, Verdict v) {
-        decide(ev, v, System.nanoTime());
+        long signal = ev == null ? 0 : ev.peerSignalNanos;
+        decide(ev, v, v != null && v.initiator() == dev.tlsautopsy.classify.Initiator.PEER && signal != 0
+                ? signal : System.nanoTime());
+    }
+
+    /** A connection nobody may read while it idles (a blocking socket): watch the kernel's view of it. */
+    public void watchWhileIdle(Evidence ev) {
+        peerActivity.watch(ev);
     }
 
     /**
@@ -141,10 +170,19 @@ public final class Tracker {
             }
             ev.verdict = v;
             ev.endNanos = at;
+            ev.idleNanos = idle(ev, at);
         }
         if (ev.activeCalls == 0) {
             emit(ev);
         }
+    }
+
+    private static long idle(Evidence ev, long at) {
+        long last = ev.lastDataNanos;
+        if (last > at && ev.peerSignalNanos == at) {
+            last = ev.lastDataBeforeSignal;     // data the application sent after the peer had ended it
+        }
+        return ev.handshakeCompleted && last != 0 ? Math.max(0, at - last) : -1;
     }
 
     /** Replaces a verdict not emitted yet: what a held record turned out to be. */
@@ -153,6 +191,7 @@ public final class Tracker {
             if (!ev.emitted) {
                 ev.verdict = v;
                 ev.endNanos = System.nanoTime();
+                ev.idleNanos = idle(ev, ev.endNanos);
             }
         }
     }
@@ -175,12 +214,34 @@ public final class Tracker {
                     ev.appSaw == null ? Ending.SAW_NOTHING : ev.appSaw, ev.exception == null ? "" : ev.exception,
                     ev.api, ev.implementation, ev.role, ev.peerHost, ev.peerPort, ev.localPort, ev.protocol,
                     ev.cipherSuite, ev.bytesIn, ev.bytesOut,
-                    TimeUnit.NANOSECONDS.toMillis(ev.endNanos - ev.startNanos));
+                    TimeUnit.NANOSECONDS.toMillis(ev.endNanos - ev.startNanos),
+                    ev.idleNanos < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(ev.idleNanos), noticedAfter(ev));
         }
         endedCount.incrementAndGet();
+        peerActivity.ended(ev);
         Object token = ev.publisherToken;
         ev.publisherToken = null;
         publisher.ended(ending, token);
+        if (ev.id <= 2) {
+            dev.tlsautopsy.StartupTiming.mark("record emitted");
+        }
+    }
+
+    /**
+     * How long after the decisive event the application noticed it: 0 when its own call was the event or
+     * saw it at once, -1 when it never noticed before the record (a leak, a connection collected).
+     */
+    private static long noticedAfter(Evidence ev) {
+        if (ev.noticedNanos == 0 || ev.verdict.outcome() == dev.tlsautopsy.classify.Outcome.ABANDONED) {
+            return -1;
+        }
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(ev.noticedNanos - ev.endNanos));
+    }
+
+    private static void noticed(Evidence ev) {
+        if (ev.noticedNanos == 0) {
+            ev.noticedNanos = System.nanoTime();
+        }
     }
 
     /** What the application was shown, unless something earlier already was. */
@@ -196,6 +257,7 @@ public final class Tracker {
                 if (exception != null) {
                     ev.exception = exception;
                 }
+                noticed(ev);
             }
         }
     }
@@ -205,6 +267,7 @@ public final class Tracker {
         if (ev.verdict == null || ev.emitted) {
             return;
         }
+        noticed(ev);
         show(ev, thrown != null ? Ending.SAW_EXCEPTION : sawEof ? Ending.SAW_EOF : Ending.SAW_NOTHING, thrown);
         emit(ev);
     }

@@ -21,7 +21,7 @@ class JfrOutputTest {
         Stats stats = new Stats(10, 10);
         Ending e = new Ending(42, Outcome.SHORT_READ, Initiator.PEER, true, false, false, "", "", "EOF", "",
                 "SSLSocket", "sun.security.ssl.SSLSocketImpl", "CLIENT", "db.example", 5432, 40000, "TLSv1.3",
-                "TLS_AES_128_GCM_SHA256", 100, 200, 1234);
+                "TLS_AES_128_GCM_SHA256", 100, 200, 1234, 61000, 2500);
         stats.add(e);
         Path file = dir.resolve("rec.jfr");
         JfrOutput jfr = new JfrOutput();
@@ -48,6 +48,11 @@ class JfrOutputTest {
         assertEquals(5432, end.getInt("peerPort"));
         assertEquals(200, end.getLong("bytesOut"));
         assertEquals(1234, end.getLong("durationMillis"));
+        assertEquals(61000, end.getLong("idleMillis"));
+        assertEquals(2500, end.getLong("noticedAfterMillis"));
+        assertEquals(java.time.Duration.ofSeconds(61), end.getDuration("idleMillis"), "a timespan in milliseconds");
+        assertEquals(jdk.jfr.Timespan.MILLISECONDS,
+                end.getEventType().getField("noticedAfterMillis").getAnnotation(jdk.jfr.Timespan.class).value());
         assertEquals(true, end.getStackTrace() != null, "stack trace of the observing thread");
         RecordedEvent s = events.stream().filter(x -> x.getEventType().getName().equals("dev.tlsautopsy.EndingStatistics"))
                 .findFirst().orElseThrow();

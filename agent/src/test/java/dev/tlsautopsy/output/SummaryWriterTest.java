@@ -22,7 +22,7 @@ class SummaryWriterTest {
     static Ending ending(long id, Outcome o, boolean handshake, String role, String host, int port) {
         return new Ending(id, o, Initiator.PEER, handshake, false, false, "", "", "NOTHING", "", "SSLSocket",
                 "sun.security.ssl.SSLSocketImpl", role, host, port, 5000, "TLSv1.3", "TLS_AES_128_GCM_SHA256",
-                1, 2, 3);
+                1, 2, 3, 4, 5);
     }
 
     @Test
@@ -78,7 +78,19 @@ class SummaryWriterTest {
         for (int i = 0; i < recent.size(); i++) {
             JsonObject r = recent.get(i).getAsJsonObject();
             assertFalse("CLEAN".equals(r.get("outcome").getAsString()));
-            assertEquals(21, r.size(), "every field of the record");
+            assertEquals(23, r.size(), "every field of the record");
+            assertEquals(4, r.get("idleMillis").getAsLong());
+            assertEquals(5, r.get("noticedAfterMillis").getAsLong());
+        }
+        // the peer ended these connections and the application noticed 5 ms later: stale reuses
+        JsonArray diagnoses = j.getAsJsonArray("diagnoses");
+        assertFalse(diagnoses.isEmpty());
+        for (int i = 0; i < diagnoses.size(); i++) {
+            JsonObject d = diagnoses.get(i).getAsJsonObject();
+            assertEquals("STALE_REUSE", d.get("kind").getAsString());
+            assertTrue(d.get("connections").getAsLong() > 0);
+            assertEquals(0.0, d.get("staleSeconds").getAsDouble());
+            assertTrue(d.get("hint").getAsString().startsWith(d.get("connections").getAsLong() + " connection"), d.toString());
         }
     }
 
@@ -104,7 +116,7 @@ class SummaryWriterTest {
     void logLinesQuoteWhatNeedsIt() {
         Ending e = new Ending(7, Outcome.TRUNCATED, Initiator.PEER, true, false, false, "", "", "EOF",
                 "javax.net.ssl.SSLException: closing \"inbound\"", "SSLEngine", "x.Engine", "CLIENT", "h", 1, -1,
-                "TLSv1.2", "C", 0, 0, 5);
+                "TLSv1.2", "C", 0, 0, 5, -1, 0);
         String line = LogLine.format(e);
         assertTrue(line.startsWith("tls-autopsy: connectionId=7 outcome=TRUNCATED initiator=PEER "), line);
         assertTrue(line.contains(" alert=\"\" "), line);

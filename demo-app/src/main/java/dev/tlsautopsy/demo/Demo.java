@@ -1,5 +1,6 @@
 package dev.tlsautopsy.demo;
 
+import dev.tlsautopsy.demo.scenario.DiagnosisScenarios;
 import dev.tlsautopsy.demo.scenario.Env;
 import dev.tlsautopsy.demo.scenario.Expect;
 import dev.tlsautopsy.demo.scenario.Records;
@@ -31,6 +32,9 @@ public final class Demo {
                         + "demo-app/target/tls-autopsy-demo.jar [--tls12] [SCENARIO...]");
                 for (Scenario s : Scenarios.all()) {
                     System.out.printf("  %-24s %s%n", s.name, s.title);
+                }
+                for (DiagnosisScenarios.Spec s : DiagnosisScenarios.ALL) {
+                    System.out.printf("  %-24s %s (%s)%n", s.name(), s.title(), s.kind());
                 }
                 return;
             } else {
@@ -67,6 +71,11 @@ public final class Demo {
                 }
             }
         }
+        for (DiagnosisScenarios.Spec s : DiagnosisScenarios.ALL) {
+            if (only.isEmpty() || only.contains(s.name())) {
+                failed += diagnosed(records, s);
+            }
+        }
         System.out.println();
         System.out.println("What the unclean endings mean:");
         for (String h : hints) {
@@ -75,6 +84,60 @@ public final class Demo {
         System.out.println();
         System.out.println(failed == 0 ? "All observed outcomes match." : failed + " observed outcome(s) differ from the expected ones.");
         System.exit(failed == 0 ? 0 : 1);
+    }
+
+    /**
+     * Runs a scenario of several connections, prints one row per side (how many ended how, and after how
+     * long idle) and the diagnoses it led to, and returns 1 if the expected one is not among them.
+     */
+    private static int diagnosed(Records records, DiagnosisScenarios.Spec s) throws Exception {
+        java.util.Set<String> before = causes(records.diagnoses());
+        DiagnosisScenarios.Result r = DiagnosisScenarios.run(s, records, new TlsContexts());
+        for (String side : List.of("CLIENT", "SERVER")) {
+            java.util.Map<String, Integer> endings = new java.util.TreeMap<>();
+            long idleMin = Long.MAX_VALUE;
+            long idleMax = -1;
+            for (java.util.Map<String, Object> rec : r.records()) {
+                if (side.equals(rec.get("role"))) {
+                    endings.merge(rec.get("outcome") + "/" + rec.get("initiator"), 1, Integer::sum);
+                    long idle = ((Number) rec.get("idleMillis")).longValue();
+                    idleMin = Math.min(idleMin, idle);
+                    idleMax = Math.max(idleMax, idle);
+                }
+            }
+            StringBuilder seen = new StringBuilder();
+            endings.forEach((k, n) -> seen.append(seen.length() == 0 ? "" : ", ").append(n).append("x ").append(k));
+            System.out.printf("%-24s %-10s %-8s %-7s %-15s %s%n", s.name(), "SSLSocket", "", side.toLowerCase(),
+                    side.equals("CLIENT") ? s.kind() : "", seen + (idleMax < 0 ? "" : ", idle " + idleMin + ".." + idleMax + " ms"));
+        }
+        if (!r.error().isEmpty()) {
+            System.out.println("    error: " + r.error());
+        }
+        boolean found = false;
+        for (String d : r.diagnoses()) {
+            if (!before.contains(cause(d))) {
+                System.out.println("    diagnosis: " + d);
+                found |= d.startsWith(s.kind() + " ");
+            }
+        }
+        if (!found) {
+            System.out.println("    MISMATCH: no " + s.kind() + " diagnosis");
+        }
+        return found ? 0 : 1;
+    }
+
+    private static java.util.Set<String> causes(List<String> diagnoses) {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (String d : diagnoses) {
+            out.add(cause(d));
+        }
+        return out;
+    }
+
+    /** "KIND peer" of a diagnosis line. */
+    private static String cause(String diagnosis) {
+        int colon = diagnosis.indexOf(": ");
+        return colon < 0 ? diagnosis : diagnosis.substring(0, colon);
     }
 
     private static int row(ScenarioRunner.Result r, String side, Expect expect, java.util.Map<String, Object> rec,

@@ -74,7 +74,8 @@ class AttachIT {
     @ParameterizedTest
     @MethodSource("jdks")
     void attachToARunningJvm(String jdk, @TempDir Path dir) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Paths.get(jdk, "bin", "java").toString()));
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(jdk, "bin", "java").toString(),
+                "-XX:+UnlockDiagnosticVMOptions", "-XX:+BytecodeVerificationLocal"));
         if (Runtime.version().feature() >= 21 || jdk.contains("25")) {
             cmd.add("-XX:+EnableDynamicAgentLoading");
         }

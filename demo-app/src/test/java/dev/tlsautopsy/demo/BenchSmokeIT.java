@@ -22,12 +22,12 @@ class BenchSmokeIT {
     @ParameterizedTest
     @MethodSource("jdks")
     void workloadsRunWithTheAgent(String jdk, @TempDir Path dir) throws Exception {
-        String[][] workloads = {{"bulk", "4194304"}, {"finished", "2000"}, {"open", "20"}, {"churn", "SSLEngine", "20"}};
+        String[][] workloads = {{"bulk", "4", "1"}, {"finished", "2000"}, {"open", "20"}, {"churn", "SSLEngine", "20", "1"}};
         for (String[] w : workloads) {
             Forked.Run run = Forked.java(jdk, dir.resolve(w[0]), List.of(Forked.agentArg("summary=summary.json,interval=0")),
                     "dev.tlsautopsy.demo.bench.BenchChild", List.of(w), 120);
             assertEquals(0, run.exit(), run.stderr());
-            assertTrue(run.stdout().startsWith("result "), w[0] + ": " + run.stdout());
+            assertTrue(run.stdout().contains("result "), w[0] + ": " + run.stdout());
         }
         // every finished connection of the last workload was recorded: churn's warm-up 50 + 20, both sides
         String summary = java.nio.file.Files.readString(dir.resolve("churn").resolve("summary.json"));

@@ -72,6 +72,10 @@ final class Forked {
         Files.createDirectories(dir);
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(jdk, "bin", "java").toString());
+        // the JDK's own classes verified too (the JVM skips it by default): a class the agent wove wrongly
+        // fails here, with a VerifyError, instead of misbehaving
+        cmd.add("-XX:+UnlockDiagnosticVMOptions");
+        cmd.add("-XX:+BytecodeVerificationLocal");
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(classpath);

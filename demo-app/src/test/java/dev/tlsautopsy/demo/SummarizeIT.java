@@ -90,7 +90,7 @@ class SummarizeIT {
         String[][] cases = {
             {"", "tls-autopsy: no command given; try --help"},
             {"frobnicate", "tls-autopsy: unknown command 'frobnicate'; try --help"},
-            {"summarize", "tls-autopsy: usage: summarize FILE... [--json] (.jfr recordings and .json summaries)"},
+            {"summarize", "tls-autopsy: usage: summarize FILE... [--json | --html REPORT.html] (.jfr recordings and .json summaries)"},
             {"attach", "tls-autopsy: usage: attach PID [key=value,...]"},
             {"watch", "tls-autopsy: usage: watch PID"},
         };

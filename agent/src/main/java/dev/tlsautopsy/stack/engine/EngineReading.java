@@ -5,7 +5,6 @@ import dev.tlsautopsy.classify.Classifier;
 import dev.tlsautopsy.classify.Verdict;
 import dev.tlsautopsy.track.Evidence;
 import dev.tlsautopsy.track.Tracker;
-import java.nio.ByteBuffer;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
@@ -13,19 +12,32 @@ import javax.net.ssl.SSLException;
 /** What the calls into an engine that is not the JDK's mean for its connection. */
 final class EngineReading {
 
-    /** One outermost call into an engine. */
+    /**
+     * This thread's calls into engines: how deep (only the outermost counts), and the outermost one's
+     * details. One per thread, reused: a call allocates nothing.
+     */
     private static final class Call {
+        int depth;
         Evidence ev;
         int hook;
         Object engine;
-        ByteBuffer[] sources;
-        int[] positions;
+        final UnwrapSources sources = new UnwrapSources();
+
+        void clear() {
+            ev = null;
+            engine = null;
+            sources.clear();
+        }
     }
 
     private final Tracker tracker;
     private final EngineStack owner;
-    /** Calls into engines under way on this thread: only the outermost counts. */
-    private final ThreadLocal<int[]> depth = ThreadLocal.withInitial(() -> new int[1]);
+    private final ThreadLocal<Call> calls = new ThreadLocal<>() {
+        @Override
+        protected Call initialValue() {
+            return new Call();
+        }
+    };
 
     EngineReading(Tracker tracker, EngineStack owner) {
         this.tracker = tracker;
@@ -33,8 +45,8 @@ final class EngineReading {
     }
 
     Object enter(Object engine, int hook, Object sources) {
-        int[] d = depth.get();
-        if (d[0]++ > 0) {
+        Call c = calls.get();
+        if (c.depth++ > 0) {
             return null;
         }
         Evidence ev = tracker.track(engine, owner, "SSLEngine", true);
@@ -42,7 +54,6 @@ final class EngineReading {
             return null;    // the exit still counts the depth down
         }
         ev.enterCall();
-        Call c = new Call();
         c.ev = ev;
         c.hook = hook;
         c.engine = engine;
@@ -50,14 +61,7 @@ final class EngineReading {
             ev.localClosing = true;
         }
         if (hook == EngineStack.UNWRAP) {
-            c.sources = sources instanceof ByteBuffer ? new ByteBuffer[] {(ByteBuffer) sources}
-                    : sources instanceof ByteBuffer[] ? (ByteBuffer[]) sources : null;
-            if (c.sources != null) {
-                c.positions = new int[c.sources.length];
-                for (int i = 0; i < c.sources.length; i++) {
-                    c.positions[i] = c.sources[i] == null ? 0 : c.sources[i].position();
-                }
-            }
+            c.sources.take(sources);
         }
         if ((hook == EngineStack.CLOSE_INBOUND || hook == EngineStack.CLOSE_OUTBOUND) && !ev.layered) {
             tracker.chargeChannelFailure(ev, tracker.takeChannelFailure());
@@ -66,14 +70,21 @@ final class EngineReading {
     }
 
     void exit(Object token, Object result, Throwable thrown) {
-        int[] d = depth.get();
-        if (d[0] > 0) {
-            d[0]--;
+        Call c = calls.get();
+        if (c.depth > 0) {
+            c.depth--;
         }
         if (token == null) {
             return;
         }
-        Call c = (Call) token;
+        try {
+            exit(c, result, thrown);
+        } finally {
+            c.clear();
+        }
+    }
+
+    private void exit(Call c, Object result, Throwable thrown) {
         Evidence ev = c.ev;
         boolean sawEof = false;
         if (result instanceof SSLEngineResult) {
@@ -85,20 +96,24 @@ final class EngineReading {
             }
             if (ev.started()) {
                 if (r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.FINISHED && !ev.handshakeCompleted) {
-                    ev.handshakeCompleted = true;
+                    ev.handshakeDone();
                     javax.net.ssl.SSLSession s = ((SSLEngine) c.engine).getSession();
                     ev.protocol = s.getProtocol();
                     ev.cipherSuite = s.getCipherSuite();
                 }
                 if (c.hook == EngineStack.UNWRAP) {
-                    ev.bytesIn += r.bytesProduced();
-                    RecordFraming.follow(ev, c.sources, c.positions);
-                    if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && c.sources != null
-                            && remaining(c.sources) > 0) {
+                    if (r.bytesProduced() > 0) {
+                        ev.bytesIn += r.bytesProduced();
+                        ev.dataMoved();
+                    }
+                    RecordFraming.follow(ev, c.sources);
+                    if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && c.sources.remaining() > 0) {
                         // the engine left the start of a record in the application's buffer (BouncyCastle)
                         ev.partialRecordBytes = 1;
                     }
-                    Throwable deferred = ev.decided() ? null : DeferredErrors.pending(c.engine);
+                    // checked only when the engine asks for a wrap, which is how it holds an error back
+                    Throwable deferred = ev.decided() || r.getHandshakeStatus() != SSLEngineResult.HandshakeStatus.NEED_WRAP
+                            ? null : DeferredErrors.pending(c.engine);
                     if (deferred != null) {
                         // Netty's OpenSSL engine keeps a read error until a later wrap has sent its alert
                         Verdict v = ProviderErrors.classify(deferred);
@@ -110,7 +125,10 @@ final class EngineReading {
                         sawEof = true;
                     }
                 } else if (c.hook == EngineStack.WRAP) {
-                    ev.bytesOut += r.bytesConsumed();
+                    if (r.bytesConsumed() > 0) {
+                        ev.bytesOut += r.bytesConsumed();
+                        ev.dataMoved();
+                    }
                     if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.localClosing
                             && !ev.closeNotifySent) {
                         ev.closeNotifySent = true;
@@ -141,13 +159,4 @@ final class EngineReading {
         }
     }
 
-    private static int remaining(ByteBuffer[] sources) {
-        int n = 0;
-        for (ByteBuffer b : sources) {
-            if (b != null) {
-                n += b.remaining();
-            }
-        }
-        return n;
-    }
 }

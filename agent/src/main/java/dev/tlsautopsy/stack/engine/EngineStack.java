@@ -5,6 +5,7 @@ import static dev.tlsautopsy.instrument.Value.returned;
 import static dev.tlsautopsy.instrument.Value.self;
 
 import dev.tlsautopsy.instrument.HookSet;
+import dev.tlsautopsy.instrument.HookSet.Methods;
 import dev.tlsautopsy.instrument.HookSet.TypeHooks;
 import dev.tlsautopsy.instrument.Stack;
 import dev.tlsautopsy.track.Evidence;
@@ -23,11 +24,12 @@ public final class EngineStack implements Stack, Owner {
 
     static final int WRAP = 0, UNWRAP = 1, CLOSE_INBOUND = 2, CLOSE_OUTBOUND = 3;
 
-    private static final String RESULT = ")Ljavax/net/ssl/SSLEngineResult;";
+    private static final String RESULT = "Ljavax/net/ssl/SSLEngineResult;";
 
-    private final EngineReading reading;
+    private EngineReading reading;
 
-    public EngineStack(Tracker tracker) {
+    @Override
+    public void bind(Tracker tracker) {
         this.reading = new EngineReading(tracker, this);
     }
 
@@ -51,21 +53,23 @@ public final class EngineStack implements Stack, Owner {
 
     @Override
     public void declare(HookSet hooks) {
-        TypeHooks engines = hooks.subtypesOf("javax.net.ssl.SSLEngine", EngineStack::candidate);
+        TypeHooks engines = hooks.subtypesOf("javax.net.ssl.SSLEngine", new Candidates());
         // only the public SSLEngine API shapes: a provider's private helpers of the same name may take
         // other arguments or return other things
-        engines.methods(WRAP, "wrap", (access, name, d) -> name.equals("wrap") && isPublic(access) && d.endsWith(RESULT))
-                .enter(self()).exit(returned());
-        engines.methods(UNWRAP, "unwrap", (access, name, d) -> name.equals("unwrap") && isPublic(access)
-                        && d.endsWith(RESULT)
-                        && (d.startsWith("(Ljava/nio/ByteBuffer;") || d.startsWith("([Ljava/nio/ByteBuffer;")))
+        engines.methods(WRAP, Methods.named("wrap").publicOnly().returning(RESULT)).enter(self()).exit(returned());
+        engines.methods(UNWRAP, Methods.named("unwrap").publicOnly().returning(RESULT)
+                        .firstArgument("Ljava/nio/ByteBuffer;", "[Ljava/nio/ByteBuffer;"))
                 .enter(self(), arg(0)).exit(returned());
         engines.method(CLOSE_INBOUND, "closeInbound", "()V").enter(self()).exit();
         engines.method(CLOSE_OUTBOUND, "closeOutbound", "()V").enter(self()).exit();
     }
 
-    private static boolean isPublic(int access) {
-        return (access & 0x0001) != 0;
+    /** {@link #candidate} as the hook set takes it. */
+    private static final class Candidates implements java.util.function.Predicate<String> {
+        @Override
+        public boolean test(String internalName) {
+            return candidate(internalName);
+        }
     }
 
     @Override

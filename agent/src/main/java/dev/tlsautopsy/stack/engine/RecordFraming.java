@@ -13,17 +13,17 @@ final class RecordFraming {
     private RecordFraming() {
     }
 
-    /** {@code positions}: where each source buffer stood when the unwrap began. */
-    static void follow(Evidence ev, ByteBuffer[] sources, int[] positions) {
-        if (sources == null) {
+    /** The bytes each of the unwrap's buffers advanced by since it began. */
+    static void follow(Evidence ev, UnwrapSources sources) {
+        if (sources.count() == 0) {
             return;
         }
-        for (int i = 0; i < sources.length; i++) {
-            ByteBuffer b = sources[i];
+        for (int i = 0; i < sources.count(); i++) {
+            ByteBuffer b = sources.buffer(i);
             if (b == null) {
                 continue;
             }
-            int p = positions[i];
+            int p = sources.start(i);
             int end = b.position();
             while (p < end) {
                 if (ev.bodyBytesLeft > 0) {

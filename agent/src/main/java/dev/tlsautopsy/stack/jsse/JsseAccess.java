@@ -80,7 +80,9 @@ final class JsseAccess {
             synchronized (this) {
                 if (fields == null && !broken) {
                     try {
+                        dev.tlsautopsy.StartupTiming.mark("JSSE fields");
                         fields = new Fields(l);
+                        dev.tlsautopsy.StartupTiming.mark("JSSE fields done");
                     } catch (Throwable t) {
                         broken = true;
                         System.err.println("tls-autopsy: cannot read JSSE state (" + t + "); roles will be empty");

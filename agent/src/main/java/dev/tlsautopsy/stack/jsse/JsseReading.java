@@ -31,7 +31,12 @@ final class JsseReading {
     private final Tracker tracker;
     private final JsseStack owner;
     private final JsseAccess jsse;
-    private final ThreadLocal<ThreadState> threads = ThreadLocal.withInitial(ThreadState::new);
+    private final ThreadLocal<ThreadState> threads = new ThreadLocal<>() {
+        @Override
+        protected ThreadState initialValue() {
+            return new ThreadState();
+        }
+    };
 
     JsseReading(Tracker tracker, JsseStack owner, JsseAccess jsse) {
         this.tracker = tracker;
@@ -49,10 +54,14 @@ final class JsseReading {
             return;
         }
         tracker.start(ev, transport);
+        if (transport instanceof SSLSocket) {
+            // a blocking socket learns of the peer's end only when read: the kernel tells it earlier
+            tracker.watchWhileIdle(ev);
+        }
         if (transport != null) {
             JsseAccess.State s = jsse.state(transport);
             if (s != null && s.negotiated) {
-                ev.handshakeCompleted = true;
+                ev.handshakeDoneBefore();
                 recordSession(ev, s.session);
             }
         }
@@ -83,7 +92,7 @@ final class JsseReading {
             return;
         }
         start(ev, transport);
-        ev.handshakeCompleted = true;
+        ev.handshakeDone();
         recordSession(ev, session);
     }
 
@@ -284,7 +293,10 @@ final class JsseReading {
                 if (thrown == null) {
                     if (result > 0) {
                         ev.bytesIn += result;
-                        ev.readTimedOut = false;
+                        ev.dataReceived();
+                        if (ev.readTimedOut) {
+                            ev.readTimedOut = false;
+                        }
                     }
                 } else {
                     transportCallFailed(ev, thrown);
@@ -293,7 +305,12 @@ final class JsseReading {
             case JsseStack.SOCKET_WRITE:
                 if (thrown == null) {
                     ev.bytesOut += result;
-                    ev.readTimedOut = false;
+                    if (result > 0) {
+                        ev.dataMoved();
+                    }
+                    if (ev.readTimedOut) {
+                        ev.readTimedOut = false;
+                    }
                 } else {
                     transportCallFailed(ev, thrown);
                 }
@@ -355,15 +372,21 @@ final class JsseReading {
             }
             SSLEngineResult.Status status = r.getStatus();
             if (call == JsseStack.ENGINE_UNWRAP) {
-                ev.bytesIn += r.bytesProduced();
+                if (r.bytesProduced() > 0) {
+                    ev.bytesIn += r.bytesProduced();
+                    ev.dataReceived();
+                }
                 if (status == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
                     ev.partialRecordBytes = remaining(sources, offset, length);
-                } else if (r.bytesConsumed() > 0) {
+                } else if (r.bytesConsumed() > 0 && ev.partialRecordBytes != 0) {
                     ev.partialRecordBytes = 0;
                 }
                 sawEof = status == SSLEngineResult.Status.CLOSED && ev.closeNotifyReceived;
             } else {
-                ev.bytesOut += r.bytesConsumed();
+                if (r.bytesConsumed() > 0) {
+                    ev.bytesOut += r.bytesConsumed();
+                    ev.dataMoved();
+                }
                 if (status == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.closeNotifyQueued
                         && !ev.closeNotifySent) {
                     ev.closeNotifySent = true;

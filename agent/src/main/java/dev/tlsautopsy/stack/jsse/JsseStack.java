@@ -6,6 +6,7 @@ import static dev.tlsautopsy.instrument.Value.returned;
 import static dev.tlsautopsy.instrument.Value.self;
 
 import dev.tlsautopsy.instrument.HookSet;
+import dev.tlsautopsy.instrument.HookSet.Methods;
 import dev.tlsautopsy.instrument.HookSet.TypeHooks;
 import dev.tlsautopsy.instrument.Stack;
 import dev.tlsautopsy.track.Evidence;
@@ -39,9 +40,10 @@ public final class JsseStack implements Stack, Owner {
     static final int CHANNEL_FAILURE = 21;
 
     private final JsseAccess jsse = new JsseAccess();
-    private final JsseReading reading;
+    private JsseReading reading;
 
-    public JsseStack(Tracker tracker) {
+    @Override
+    public void bind(Tracker tracker) {
         this.reading = new JsseReading(tracker, this, jsse);
     }
 
@@ -103,10 +105,8 @@ public final class JsseStack implements Stack, Owner {
 
         // the channel below an engine: its failures (reset, timeout through the socket adaptor, an
         // asynchronous close) in read/write (buffer and scattering forms), blockingRead, blockingWriteFully
-        hooks.type("sun.nio.ch.SocketChannelImpl").methods(CHANNEL_FAILURE, "read/write",
-                (access, name, descriptor) -> name.equals("read") || name.equals("write")
-                        || name.equals("blockingRead") || name.equals("blockingWriteFully"))
-                .exitOnThrow(self());
+        hooks.type("sun.nio.ch.SocketChannelImpl").methods(CHANNEL_FAILURE,
+                Methods.named("read", "write", "blockingRead", "blockingWriteFully")).exitOnThrow(self());
     }
 
     @Override

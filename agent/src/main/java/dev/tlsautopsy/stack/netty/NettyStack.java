@@ -30,9 +30,10 @@ public final class NettyStack implements Stack, Owner {
             HANDSHAKE_FAILURE = 5, REMOVED = 6, CHANNEL_CLOSING = 7, CHANNEL_PEER_EOF = 8,
             CONTEXT_HANDSHAKE_FAILURE = 9;
 
-    private final NettyReading reading;
+    private NettyReading reading;
 
-    public NettyStack(Tracker tracker) {
+    @Override
+    public void bind(Tracker tracker) {
         this.reading = new NettyReading(tracker, this);
     }
 

@@ -22,7 +22,7 @@ class JsseReadingTest {
     private final List<Ending> published = new CopyOnWriteArrayList<>();
     private final Tracker tracker = new Tracker(new Publisher() {
         @Override
-        public Object started() {
+        public Object started(String api) {
             return null;
         }
 
@@ -31,7 +31,7 @@ class JsseReadingTest {
             published.add(ending);
         }
     });
-    private final JsseReading reading = new JsseReading(tracker, new JsseStack(tracker), new JsseAccess());
+    private final JsseReading reading = new JsseReading(tracker, new JsseStack(), new JsseAccess());
 
     private Ending only() {
         assertEquals(1, published.size(), "exactly one record: " + published);

@@ -17,8 +17,10 @@ import java.util.concurrent.TimeUnit;
  * line {@code result <name> <value> <unit>}.
  *
  * <pre>
- * churn API N        N connections one after another: TLS 1.3 handshake, 1 KiB each way, clean close
- * bulk BYTES         BYTES of application data through an in-memory SSLEngine pair
+ * churn API N [R]    N connections one after another: TLS 1.3 handshake, 1 KiB each way, clean close;
+ *                    after a warm-up, R measured rounds, each printing {@code round churn-API <CPU ns per connection>}
+ * bulk MIB R         R rounds of MIB MiB through an in-memory SSLEngine pair, each printing
+ *                    {@code round bulk <CPU ns per MiB>}
  * finished N         N in-memory connections opened and closed; then the heap still in use
  * open N             N in-memory connections handshaken and kept open; then the heap in use
  * first-handshake MS milliseconds from JVM start to the first handshake, the application's TLS starting MS ms in
@@ -33,10 +35,10 @@ public final class BenchChild {
         TlsContexts tls = new TlsContexts();
         switch (args[0]) {
             case "churn":
-                churn(tls, Env.Api.valueOf(args[1]), Integer.parseInt(args[2]));
+                churn(tls, Env.Api.valueOf(args[1]), Integer.parseInt(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 1);
                 break;
             case "bulk":
-                bulk(tls, Long.parseLong(args[1]));
+                bulk(tls, Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 1);
                 break;
             case "finished":
                 finished(tls, Integer.parseInt(args[1]));
@@ -60,14 +62,26 @@ public final class BenchChild {
         }
     }
 
-    private static void churn(TlsContexts tls, Env.Api api, int n) throws Exception {
+    /** CPU time of the whole process (every thread: the workload's, the JIT's, the GC's), in nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static void churn(TlsContexts tls, Env.Api api, int n, int rounds) throws Exception {
         byte[] kib = new byte[1024];
         // warm-up: the JIT, the session caches and the agent's first transformations are not measured
-        churnRun(tls, api, Math.max(50, n / 5), kib);
-        long t0 = System.nanoTime();
-        churnRun(tls, api, n, kib);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("result churn-%s %.1f connections/s%n", api, n / seconds);
+        churnRun(tls, api, Math.max(50, n), kib);
+        double total = 0;
+        for (int r = 0; r < rounds; r++) {
+            long cpu0 = processCpuNanos();
+            long t0 = System.nanoTime();
+            churnRun(tls, api, n, kib);
+            long wall = System.nanoTime() - t0;
+            System.out.printf("round churn-%s %.0f cpu-ns/connection %.1f connections/s%n", api,
+                    (processCpuNanos() - cpu0) / (double) n, n / (wall / 1e9));
+            total += n / (wall / 1e9);
+        }
+        System.out.printf("result churn-%s %.1f connections/s%n", api, total / rounds);
     }
 
     private static void churnRun(TlsContexts tls, Env.Api api, int n, byte[] kib) throws Exception {
@@ -118,30 +132,38 @@ public final class BenchChild {
         }
     }
 
-    private static void bulk(TlsContexts tls, long bytes) throws Exception {
+    private static void bulk(TlsContexts tls, int mibPerRound, int rounds) throws Exception {
         ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+        long bytes = (long) mibPerRound << 20;
         // warm-up
         MemoryPair warm = new MemoryPair(tls, "TLSv1.3");
         warm.handshake();
-        for (long sent = 0; sent < bytes / 4; sent += chunk.capacity()) {
+        for (long sent = 0; sent < bytes / 2; sent += chunk.capacity()) {
             chunk.clear();
             warm.transfer(chunk);
         }
         warm.close();
         MemoryPair p = new MemoryPair(tls, "TLSv1.3");
         p.handshake();
-        long got = 0;
-        long t0 = System.nanoTime();
-        for (long sent = 0; sent < bytes; sent += chunk.capacity()) {
-            chunk.clear();
-            got += p.transfer(chunk);
+        double total = 0;
+        for (int r = 0; r < rounds; r++) {
+            long got = 0;
+            long cpu0 = processCpuNanos();
+            long t0 = System.nanoTime();
+            for (long sent = 0; sent < bytes; sent += chunk.capacity()) {
+                chunk.clear();
+                got += p.transfer(chunk);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (got < bytes) {
+                throw new IllegalStateException("the server got " + got + " of " + bytes + " bytes");
+            }
+            System.out.printf("round bulk %.0f cpu-ns/MiB %.1f MiB/s%n", (processCpuNanos() - cpu0) / (double) mibPerRound,
+                    mibPerRound / seconds);
+            total += mibPerRound / seconds;
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
         p.close();
-        if (got < bytes) {
-            throw new IllegalStateException("the server got " + got + " of " + bytes + " bytes");
-        }
-        System.out.printf("result bulk %.1f MiB/s%n", bytes / seconds / (1 << 20));
+        System.out.printf("result bulk %.1f MiB/s%n", total / rounds);
     }
 
     private static void finished(TlsContexts tls, int n) throws Exception {

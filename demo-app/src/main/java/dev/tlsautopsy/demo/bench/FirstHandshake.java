@@ -17,12 +17,14 @@ public final class FirstHandshake {
     }
 
     public static void main(String[] args) throws Exception {
+        long mainAt = System.currentTimeMillis();
         if (args.length > 0) {
             // an application whose TLS starts this many milliseconds after the JVM (its own start-up first)
             long until = ManagementFactory.getRuntimeMXBean().getStartTime() + Long.parseLong(args[0]);
             Thread.sleep(Math.max(0, until - System.currentTimeMillis()));
         }
         TlsContexts tls = new TlsContexts();
+        long contextsAt = System.currentTimeMillis();
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Thread server = new Thread(() -> {
                 try (Socket plain = listener.accept();
@@ -40,8 +42,15 @@ public final class FirstHandshake {
                          listener.getLocalPort(), true)) {
                 s.setEnabledProtocols(new String[] {"TLSv1.3"});
                 s.startHandshake();
-                long millis = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
-                System.out.println("first handshake completed " + millis + " ms after JVM start");
+                long done = System.currentTimeMillis();
+                long start = ManagementFactory.getRuntimeMXBean().getStartTime();
+                System.out.println("first handshake completed " + (done - start) + " ms after JVM start");
+                System.out.println("cpu " + ProcessHandle.current().info().totalCpuDuration().map(d -> d.toMillis()).orElse(-1L)
+                        + " ms");
+                if (Boolean.getBoolean("firstHandshake.phases")) {
+                    System.out.println("phases: main " + (mainAt - start) + " contexts " + (contextsAt - mainAt)
+                            + " handshake " + (done - contextsAt));
+                }
                 s.getOutputStream().write(1);
             }
             server.join();

@@ -77,15 +77,22 @@ public final class Records implements NotificationListener {
         }
     }
 
-    /** The MBean's attributes now: Connections, Open and one count per outcome. */
+    /** The MBean's attributes now: Connections, Open, one count per outcome and the diagnoses (a list). */
     public Map<String, Object> attributes() throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         ObjectName name = new ObjectName(MBEAN);
         Map<String, Object> out = new java.util.LinkedHashMap<>();
         for (javax.management.MBeanAttributeInfo a : server.getMBeanInfo(name).getAttributes()) {
-            out.put(a.getName(), server.getAttribute(name, a.getName()));
+            Object v = server.getAttribute(name, a.getName());
+            out.put(a.getName(), v instanceof Object[] ? List.of((Object[]) v) : v);
         }
         return out;
+    }
+
+    /** The agent's diagnoses now (the MBean's {@code Diagnoses}): kind, peer, then the hint. */
+    public List<String> diagnoses() throws Exception {
+        Object v = ManagementFactory.getPlatformMBeanServer().getAttribute(new ObjectName(MBEAN), "Diagnoses");
+        return v instanceof String[] ? List.of((String[]) v) : List.of();
     }
 
     public int count() {

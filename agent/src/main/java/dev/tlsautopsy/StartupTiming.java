@@ -1,0 +1,34 @@
+package dev.tlsautopsy;
+
+/**
+ * {@code -Dtlsautopsy.debug.timing=true}: where the agent's start-up time goes, one line per step on
+ * stderr, in milliseconds since the agent was entered. Plain concatenation only (a formatter would cost
+ * more than some of the steps it measures).
+ */
+public final class StartupTiming {
+
+    public static final boolean ON = Boolean.getBoolean("tlsautopsy.debug.timing");
+    private static final long START = System.nanoTime();
+
+    private StartupTiming() {
+    }
+
+    public static void mark(String step) {
+        if (ON) {
+            long micros = (System.nanoTime() - START) / 1000;
+            System.err.println("tls-autopsy timing: " + step + " at " + micros / 1000 + "." + (micros % 1000) / 100
+                    + " ms on " + Thread.currentThread().getName() + cpu());
+        }
+    }
+
+    /** This thread's CPU time so far (Linux: /proc/thread-self/stat, in clock ticks of 10 ms). */
+    private static String cpu() {
+        try {
+            String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/thread-self/stat")));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return ", cpu " + (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10 + " ms";
+        } catch (Exception | Error e) {
+            return "";
+        }
+    }
+}
