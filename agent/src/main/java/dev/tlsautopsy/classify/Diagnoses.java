@@ -68,9 +68,13 @@ public final class Diagnoses {
         }
     }
 
-    /** Whether the peer ended a connection the application noticed only later, when it used it again. */
+    /**
+     * Whether the peer ended a connection the application noticed only later, when it used it again: a read
+     * or write then returned -1 or threw (a pool that merely closes it, having seen nothing, reused nothing).
+     */
     static boolean staleEnding(Ending e) {
-        if (e.initiator() != Initiator.PEER || e.noticedAfterMillis() <= 0 || !e.handshakeCompleted()) {
+        if (e.initiator() != Initiator.PEER || e.noticedAfterMillis() <= 0 || !e.handshakeCompleted()
+                || Ending.SAW_NOTHING.equals(e.appSaw())) {
             return false;
         }
         switch (e.outcome()) {

@@ -17,6 +17,13 @@ class DiagnosesTest {
                 0, 0, 1000, idle, noticed);
     }
 
+    static Ending saw(Ending e, String appSaw) {
+        return new Ending(e.connectionId(), e.outcome(), e.initiator(), e.handshakeCompleted(), e.closeNotifySent(),
+                e.closeNotifyReceived(), e.alert(), e.alertDirection(), appSaw, e.exception(), e.api(), e.implementation(),
+                e.role(), e.peerHost(), e.peerPort(), e.localPort(), e.protocol(), e.cipherSuite(), e.bytesIn(), e.bytesOut(),
+                e.durationMillis(), e.idleMillis(), e.noticedAfterMillis());
+    }
+
     static List<Diagnoses.Diagnosis> diagnose(Ending... endings) {
         Diagnoses.PeerEvidence p = new Diagnoses.PeerEvidence("db.example:5432", true);
         for (Ending e : endings) {
@@ -78,7 +85,9 @@ class DiagnosesTest {
                 // noticed at once or never, or ended here: not a stale reuse
                 ending(Outcome.CLEAN, Initiator.PEER, true, true, "close_notify", "RECEIVED", 5_000, 0),
                 ending(Outcome.TRUNCATED, Initiator.PEER, true, false, "", "", 5_000, -1),
-                ending(Outcome.CLEAN, Initiator.LOCAL, true, false, "close_notify", "SENT", 5_000, 9_000));
+                ending(Outcome.CLEAN, Initiator.LOCAL, true, false, "close_notify", "SENT", 5_000, 9_000),
+                // a pool that closed it later without reading or writing (it saw nothing): nothing reused
+                saw(ending(Outcome.TRUNCATED, Initiator.PEER, true, false, "", "", 20_000, 7_000), "NOTHING"));
         assertEquals(1, d.size(), d.toString());
         assertEquals("STALE_REUSE", d.get(0).kind());
         assertEquals(2, d.get(0).connections());

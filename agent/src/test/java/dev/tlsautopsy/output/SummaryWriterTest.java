@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SummaryWriterTest {
 
     static Ending ending(long id, Outcome o, boolean handshake, String role, String host, int port) {
-        return new Ending(id, o, Initiator.PEER, handshake, false, false, "", "", "NOTHING", "", "SSLSocket",
+        return new Ending(id, o, Initiator.PEER, handshake, false, false, "", "", "EOF", "", "SSLSocket",
                 "sun.security.ssl.SSLSocketImpl", role, host, port, 5000, "TLSv1.3", "TLS_AES_128_GCM_SHA256",
                 1, 2, 3, 4, 5);
     }
