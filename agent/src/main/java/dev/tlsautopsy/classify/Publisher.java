@@ -10,4 +10,8 @@ public interface Publisher {
     Object started(String api);
 
     void ended(Ending ending, Object startedToken);
+
+    /** A started connection's record turned out to be another api's (its open count moves with it). */
+    default void moved(String fromApi, String toApi) {
+    }
 }

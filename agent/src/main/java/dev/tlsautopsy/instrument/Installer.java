@@ -7,6 +7,7 @@ import dev.tlsautopsy.output.Outputs;
 import dev.tlsautopsy.stack.engine.EngineStack;
 import dev.tlsautopsy.stack.jsse.JsseStack;
 import dev.tlsautopsy.stack.netty.NettyStack;
+import dev.tlsautopsy.stack.provider.ProviderSocketStack;
 import dev.tlsautopsy.track.Tracker;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ public final class Installer {
 
     /** Every TLS stack, in one place: a new stack is one more entry. Its position numbers its hooks. */
     static Stack[] stacks() {
-        return new Stack[] {new JsseStack(), new EngineStack(), new NettyStack()};
+        return new Stack[] {new JsseStack(), new EngineStack(), new NettyStack(), new ProviderSocketStack()};
     }
 
     private Installer() {
@@ -47,7 +48,9 @@ public final class Installer {
                 all[i].declare(sets[i]);
                 active.add(sets[i]);
                 if (i < stacks.length) {
-                    groups.add(all[i].group());
+                    if (!groups.contains(all[i].group())) {
+                        groups.add(all[i].group());
+                    }
                 }
             }
         }
@@ -105,6 +108,7 @@ public final class Installer {
             try {
                 outputs = new Outputs(options, agentVersion, summary);
                 Tracker tracker = new Tracker(outputs);
+                tracker.attached = !atStartup;
                 for (Stack s : enabled) {
                     if (s != null) {
                         s.bind(tracker);

@@ -151,6 +151,11 @@ public final class Outputs implements Publisher, LongSupplier {
     }
 
     @Override
+    public void moved(String fromApi, String toApi) {
+        stats.moved(fromApi, toApi);
+    }
+
+    @Override
     public Object started(String api) {
         stats.started(api);
         try {

@@ -131,6 +131,15 @@ public final class Stats {
         return n;
     }
 
+    /** A started connection's api changed: its start counts for the new one. */
+    public void moved(String from, String to) {
+        java.util.concurrent.atomic.AtomicLong f = startedByApi.get(from.isEmpty() ? "SSLEngine" : from);
+        if (f != null) {
+            f.decrementAndGet();
+        }
+        started(to);
+    }
+
     /** Connections of this api started and not finished. */
     public long open(String api) {
         java.util.concurrent.atomic.AtomicLong s = startedByApi.get(api);

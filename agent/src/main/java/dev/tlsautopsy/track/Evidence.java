@@ -13,10 +13,18 @@ public final class Evidence {
             AtomicIntegerFieldUpdater.newUpdater(Evidence.class, "activeCalls");
 
     public final long id;
-    public final String api;
+    /** What the application holds; an engine first seen alone may turn out to be a Netty handler's (attach). */
+    public volatile String api;
     public final String implementation;
     /** The stack that describes this connection and may hold its record back. */
-    final Owner owner;
+    volatile Owner owner;
+    /**
+     * First seen after its handshake, when the agent was attached to a running JVM: its start, its bytes
+     * before the attach and its duration are unknown (-1 in the record).
+     */
+    public volatile boolean adopted;
+    /** The record waits until then for an application call the agent cannot see end (attach). */
+    volatile long holdUntilNanos;
     final long startNanos = System.nanoTime();
 
     /** Application calls into this connection now under way (their exits emit the record). */
@@ -54,6 +62,11 @@ public final class Evidence {
      * connection, 0 if not: the ending the application finds later happened then.
      */
     volatile long peerSignalNanos;
+    /**
+     * That signal was the peer's FIN with no byte unread before it: the peer ended the connection without
+     * close_notify (nothing the application reads later can change that).
+     */
+    public volatile boolean peerBareFin;
     /** {@link #lastDataNanos} when that signal came (data sent afterwards does not make it less idle). */
     volatile long lastDataBeforeSignal;
     /** Watched by {@link PeerActivityWatch} while it idles. */
@@ -70,6 +83,15 @@ public final class Evidence {
     public volatile boolean layered;
     /** The first failure of the transport below this connection, before any local close. */
     public volatile Throwable transportFailure;
+    /**
+     * An engine whose output was seen going into a {@code SocketChannel} ({@link ChannelLinks}): that channel's
+     * EOF, failures and close are this connection's.
+     */
+    volatile boolean linked;
+    /** Wrap outputs offered for linking so far (only a connection's first flights are). */
+    byte linkOffers;
+    /** When a read on the linked channel returned -1 (the peer's FIN), 0 if none did. */
+    volatile long transportEofNanos;
 
     /** Record framing of the bytes an engine consumed: where a cut would land. */
     public int headerBytesSeen;
@@ -151,6 +173,7 @@ public final class Evidence {
         lastDataNanos = System.nanoTime();
         if (peerSignalNanos != 0) {
             peerSignalNanos = 0;
+            peerBareFin = false;
         }
     }
 }

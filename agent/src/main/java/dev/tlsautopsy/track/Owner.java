@@ -10,4 +10,13 @@ public interface Owner {
     default boolean holds(Evidence ev) {
         return false;
     }
+
+    /**
+     * For a connection adopted at an attach: the application call of this stack that the current thread is
+     * inside although the agent never saw it begin (it began before the attach), or null. Its result is
+     * what the application will be shown.
+     */
+    default String callInFlight(Evidence ev) {
+        return null;
+    }
 }

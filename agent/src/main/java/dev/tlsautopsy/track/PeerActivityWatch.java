@@ -23,8 +23,9 @@ final class PeerActivityWatch implements Runnable {
 
     private static final long IDLE_BEFORE_WATCHING = TimeUnit.MILLISECONDS.toNanos(200);
     private static final long PERIOD_MILLIS = 200;
-    private static final int ESTABLISHED = 0x01;
+    private static final int ESTABLISHED = 0x01, CLOSE_WAIT = 0x08;
 
+    private static final boolean DEBUG = Boolean.getBoolean("tlsautopsy.debug.watch");
     private final ConnectionTable table;
     /** Connections that asked to be watched and have not ended (a cheap "anything to do?"). */
     final AtomicInteger watched = new AtomicInteger();
@@ -91,6 +92,11 @@ final class PeerActivityWatch implements Runnable {
                 idle.put((long) ev.localPort << 16 | ev.peerPort, ev);
             }
         });
+        if (DEBUG) {
+            table.forEach(ev -> System.err.println("tls-autopsy watch: " + ev.id + " watched=" + ev.watchedIdle + " started=" + ev.started
+                    + " verdict=" + ev.verdict + " calls=" + ev.activeCalls + " signal=" + ev.peerSignalNanos + " ports="
+                    + ev.localPort + "/" + ev.peerPort + " idle=" + (now - ev.lastDataNanos) / 1000000));
+        }
         if (idle.isEmpty()) {
             return 0;
         }
@@ -100,6 +106,7 @@ final class PeerActivityWatch implements Runnable {
             Evidence ev = idle.get(s[0]);
             if (ev != null && ev.peerSignalNanos == 0 && ev.activeCalls == 0) {
                 ev.lastDataBeforeSignal = ev.lastDataNanos;
+                ev.peerBareFin = s[1] != 0;
                 ev.peerSignalNanos = now;
             }
         }
@@ -129,7 +136,9 @@ final class PeerActivityWatch implements Runnable {
                 int state = Integer.parseInt(f[3], 16);
                 long received = Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16);
                 if (state != ESTABLISHED || received > 0) {
-                    signals.add(new long[] {key});
+                    // the peer's FIN with nothing unread before it: no close_notify can be waiting (the FIN
+                    // itself takes one sequence number, counted here until a read consumes it)
+                    signals.add(new long[] {key, state == CLOSE_WAIT && received <= 1 ? 1 : 0});
                 }
             }
         } catch (IOException | RuntimeException unreadable) {

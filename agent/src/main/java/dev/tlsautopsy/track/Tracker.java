@@ -121,6 +121,29 @@ public final class Tracker implements java.util.function.LongSupplier {
         table.alias(key, ev);
     }
 
+    /**
+     * An engine's connection turns out to belong to a stack above it (a Netty handler created before an
+     * attach, met only when it ends): its record becomes that stack's, unless it was already written.
+     */
+    public boolean promote(Evidence ev, Owner owner, String api) {
+        String from;
+        synchronized (ev) {
+            if (ev.emitted) {
+                return false;
+            }
+            from = ev.api;
+            ev.owner = owner;
+            ev.api = api;
+        }
+        if (ev.started && !from.equals(api)) {
+            publisher.moved(from, api);
+        }
+        return true;
+    }
+
+    /** Whether the agent was attached to a running JVM (connections may predate it). */
+    public volatile boolean attached;
+
     /** The connection has begun: from now on it gets exactly one record. */
     public void start(Evidence ev, Object transport) {
         if (ev.started) {
@@ -156,6 +179,9 @@ public final class Tracker implements java.util.function.LongSupplier {
         peerActivity.watch(ev);
     }
 
+    /** A decision dated less than this before it is made was made by what happened now, not back-dated. */
+    private static final long AT_ONCE = TimeUnit.MILLISECONDS.toNanos(1);
+
     /**
      * The first decisive event in time wins: an event that happened before the current verdict's
      * (its hook ran later, e.g. after a socket write) replaces it while it is not emitted yet.
@@ -171,6 +197,19 @@ public final class Tracker implements java.util.function.LongSupplier {
             ev.verdict = v;
             ev.endNanos = at;
             ev.idleNanos = idle(ev, at);
+            if (ev.activeCalls > 0 && ev.noticedNanos == 0
+                    && (v.initiator() == dev.tlsautopsy.classify.Initiator.LOCAL || System.nanoTime() - at < AT_ONCE)) {
+                // this side's own call (a close sending close_notify, a failing write) was the event, or a
+                // call under way (a blocked read) met the peer's ending now: it is shown at once, however
+                // long its thread then waits to run
+                ev.noticedNanos = at;
+            }
+        }
+        if (ev.adopted) {
+            if (ev.activeCalls == 0) {
+                inFlight(ev, v);
+            }
+            hold(ev);
         }
         if (ev.activeCalls == 0) {
             emit(ev);
@@ -183,6 +222,11 @@ public final class Tracker implements java.util.function.LongSupplier {
             last = ev.lastDataBeforeSignal;     // data the application sent after the peer had ended it
         }
         return ev.handshakeCompleted && last != 0 ? Math.max(0, at - last) : -1;
+    }
+
+    /** Whether a session's cipher suite is one a handshake negotiated (not the placeholder of a new session). */
+    public static boolean negotiated(String cipherSuite) {
+        return cipherSuite != null && !cipherSuite.isEmpty() && !cipherSuite.contains("NULL_WITH_NULL");
     }
 
     /** Replaces a verdict not emitted yet: what a held record turned out to be. */
@@ -201,7 +245,88 @@ public final class Tracker implements java.util.function.LongSupplier {
         emit(ev, false);
     }
 
+    /**
+     * A connection adopted at an attach decided inside an application call that began before the attach
+     * (a reader blocked in read then): that call shows the application the ending.
+     */
+    private void inFlight(Evidence ev, Verdict v) {
+        String call = ev.owner.callInFlight(ev);
+        if (call == null) {
+            return;
+        }
+        boolean eof = "read".equals(call) && (v.outcome() == dev.tlsautopsy.classify.Outcome.CLEAN
+                || v.outcome() == dev.tlsautopsy.classify.Outcome.TRUNCATED)
+                && !Boolean.getBoolean("com.sun.net.ssl.requireCloseNotify");
+        show(ev, eof ? Ending.SAW_EOF : Ending.SAW_EXCEPTION, (String) null);
+    }
+
+    /**
+     * An adopted connection's record waits a moment, as it would wait for the end of a call the agent saw
+     * begin: for what the stack does next (its own close_notify, the write that names its channel) and for
+     * a framework above the engine (Netty's SslHandler, met only now) to claim it.
+     */
+    private void hold(Evidence ev) {
+        if (ev.holdUntilNanos != 0) {
+            return;
+        }
+        ev.holdUntilNanos = System.nanoTime() + HOLD_IN_FLIGHT_NANOS;
+        held.add(ev);
+        startHeldEmitter();
+    }
+
+    private static final long HOLD_IN_FLIGHT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+    private final java.util.concurrent.ConcurrentLinkedQueue<Evidence> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private volatile Thread heldEmitter;
+
+    /** Emits held records once their wait is over (a thread started on first use). */
+    private void startHeldEmitter() {
+        if (heldEmitter != null) {
+            return;
+        }
+        synchronized (held) {
+            if (heldEmitter != null) {
+                return;
+            }
+            Thread t = new Thread(() -> {
+                while (true) {
+                    try {
+                        Thread.sleep(50);
+                        long now = System.nanoTime();
+                        for (Evidence ev : held) {
+                            if (ev.emitted || now - ev.holdUntilNanos >= 0) {
+                                held.remove(ev);
+                                ev.holdUntilNanos = 0;
+                                if (ev.activeCalls == 0) {
+                                    emit(ev);
+                                }
+                            }
+                        }
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Throwable t2) {
+                        // keep emitting; a failure here must not stop the thread
+                    }
+                }
+            }, "tls-autopsy-held");
+            t.setDaemon(true);
+            t.start();
+            heldEmitter = t;
+        }
+    }
+
     private void emit(Evidence ev, boolean force) {
+        if (!force && ev.holdUntilNanos != 0 && System.nanoTime() - ev.holdUntilNanos < 0) {
+            return;
+        }
+        if (ev.localPort < 0 && ev.started && !ev.emitted) {
+            // a connection described before its transport was connected (a Netty client's handler is added
+            // first): its owner may know the ports now
+            try {
+                ev.owner.describe(ev, null);
+            } catch (RuntimeException ignored) {
+                // the ports stay unknown
+            }
+        }
         Ending ending;
         synchronized (ev) {
             if (ev.emitted || ev.verdict == null || !ev.started || (!force && ev.owner.holds(ev))) {
@@ -213,8 +338,8 @@ public final class Tracker implements java.util.function.LongSupplier {
                     ev.closeNotifyReceived, v.alert(), v.alertDirection(),
                     ev.appSaw == null ? Ending.SAW_NOTHING : ev.appSaw, ev.exception == null ? "" : ev.exception,
                     ev.api, ev.implementation, ev.role, ev.peerHost, ev.peerPort, ev.localPort, ev.protocol,
-                    ev.cipherSuite, ev.bytesIn, ev.bytesOut,
-                    TimeUnit.NANOSECONDS.toMillis(ev.endNanos - ev.startNanos),
+                    ev.cipherSuite, ev.adopted ? -1 : ev.bytesIn, ev.adopted ? -1 : ev.bytesOut,
+                    ev.adopted ? -1 : TimeUnit.NANOSECONDS.toMillis(ev.endNanos - ev.startNanos),
                     ev.idleNanos < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(ev.idleNanos), noticedAfter(ev));
         }
         endedCount.incrementAndGet();
@@ -268,7 +393,9 @@ public final class Tracker implements java.util.function.LongSupplier {
             return;
         }
         noticed(ev);
-        show(ev, thrown != null ? Ending.SAW_EXCEPTION : sawEof ? Ending.SAW_EOF : Ending.SAW_NOTHING, thrown);
+        // a linked channel's -1 was the application's own EOF
+        boolean eof = sawEof || ev.transportEofNanos != 0;
+        show(ev, thrown != null ? Ending.SAW_EXCEPTION : eof ? Ending.SAW_EOF : Ending.SAW_NOTHING, thrown);
         emit(ev);
     }
 
@@ -310,6 +437,19 @@ public final class Tracker implements java.util.function.LongSupplier {
      */
     public void channelFailed(Object channel, Throwable thrown) {
         Evidence owner = table.get(channel);
+        if (owner != null && owner.linked && !owner.layered) {
+            // the engine's own transport: the failure ends it now (its close later is the echo)
+            if (owner.started && owner.verdict != null) {
+                // ended already (a local close of the channel): a reader still in it is shown this
+                show(owner, Ending.SAW_EXCEPTION, thrown);
+            } else if (owner.started) {
+                show(owner, Ending.SAW_EXCEPTION, thrown);
+                // what the application does next (closing the engine, with close_notify) still counts
+                hold(owner);
+                decide(owner, Classifier.transportFailure(TransportFailure.of(thrown), owner.localClosing));
+            }
+            return;
+        }
         if (owner != null) {
             if (owner.transportFailure == null && !owner.localClosing) {
                 owner.transportFailure = thrown;
@@ -338,6 +478,100 @@ public final class Tracker implements java.util.function.LongSupplier {
         if (v != null && ev.started) {
             show(ev, Ending.SAW_EXCEPTION, failure);
             decide(ev, v);
+        }
+    }
+
+    // ---------------------------------------------------------------- a channel linked to an engine
+
+    private final ChannelLinks links = new ChannelLinks();
+
+    /**
+     * An engine of {@code ev} (not layered under a handler that owns its channel) wrapped {@code produced}
+     * bytes into {@code dst}: a channel that writes them is its transport.
+     */
+    public void wrapped(Evidence ev, Object dst, int produced) {
+        if (!ev.linked && ev.linkOffers < ChannelLinks.OFFERS_PER_ENGINE && dst instanceof java.nio.ByteBuffer) {
+            links.offer((java.nio.ByteBuffer) dst, produced, ev);
+        }
+    }
+
+    /**
+     * A channel writes {@code src} (a buffer or an array of them): if an engine wrapped into it, the
+     * channel is that engine's transport from now on. Returns that connection, or null.
+     */
+    public Evidence channelWrites(Object channel, Object src) {
+        Evidence ev = null;
+        if (src instanceof Object[]) {
+            for (Object o : (Object[]) src) {
+                if (o != null && (ev = links.owner(o)) != null) {
+                    break;
+                }
+            }
+        } else if (src != null) {
+            ev = links.owner(src);
+        }
+        if (ev != null && !ev.linked && !ev.layered) {
+            table.alias(channel, ev);
+            ev.linked = true;
+        }
+        return ev;
+    }
+
+    /** A read on a channel returned -1: the engine linked to it has its peer's EOF (decided when it ends). */
+    public void channelEof(Object channel) {
+        Evidence ev = table.get(channel);
+        if (ev != null && ev.linked && !ev.layered && ev.transportEofNanos == 0) {
+            ev.transportEofNanos = System.nanoTime();
+        }
+    }
+
+    /**
+     * The application closes an engine whose channel reached EOF before any close_notify: the peer's EOF
+     * ended it then (the application saw the -1 then). Returns whether that decided it.
+     */
+    public boolean transportEnded(Evidence ev) {
+        long eof = ev.transportEofNanos;
+        if (eof == 0 || !ev.started || ev.verdict != null || ev.closeNotifyReceived) {
+            return false;
+        }
+        synchronized (ev) {
+            if (ev.noticedNanos == 0 && !ev.emitted) {
+                // the application saw its channel's -1 then; what the close call now shows is the record's
+                ev.noticedNanos = eof;
+            }
+        }
+        decide(ev, Classifier.peerEof(ev.partialRecordBytes > 0), eof);
+        return true;
+    }
+
+    /** A linked channel closes: an EOF read before decides its engine; otherwise TLS was closed below. */
+    public void channelClosing(Object channel) {
+        Evidence ev = table.get(channel);
+        if (ev == null || !ev.linked || ev.layered || !ev.started || ev.verdict != null) {
+            return;
+        }
+        // the record waits a moment for what the application does next with the engine (and shows it)
+        hold(ev);
+        if (transportEnded(ev)) {
+            show(ev, Ending.SAW_EOF, (String) null);
+        } else {
+            decide(ev, Classifier.closeWithoutCloseNotify());
+        }
+    }
+
+    /** Where a linked channel's connection runs: the ports the engine itself could not know. */
+    public static void describeChannel(Evidence ev, java.net.SocketAddress local, java.net.SocketAddress remote) {
+        if (local instanceof java.net.InetSocketAddress && ev.localPort < 0) {
+            ev.localPort = ((java.net.InetSocketAddress) local).getPort();
+        }
+        if (remote instanceof java.net.InetSocketAddress && (ev.peerHost.isEmpty() || ev.peerPort < 0)) {
+            java.net.InetSocketAddress r = (java.net.InetSocketAddress) remote;
+            if (ev.peerHost.isEmpty()) {
+                ev.peerHost = r.getHostString();
+            }
+            if (ev.peerPort < 0) {
+                ev.peerPort = r.getPort();
+            }
         }
     }
 }

@@ -21,11 +21,14 @@ final class EngineReading {
         Evidence ev;
         int hook;
         Object engine;
+        /** A wrap's destination buffer. */
+        Object dst;
         final UnwrapSources sources = new UnwrapSources();
 
         void clear() {
             ev = null;
             engine = null;
+            dst = null;
             sources.clear();
         }
     }
@@ -57,16 +60,45 @@ final class EngineReading {
         c.ev = ev;
         c.hook = hook;
         c.engine = engine;
+        if (!ev.started() && tracker.attached && (hook == EngineStack.WRAP || hook == EngineStack.UNWRAP)) {
+            // seen before this call changes it (a close_notify unwrapped may leave no session to read)
+            adoptIfEstablished(ev, (SSLEngine) engine);
+            if (ev.adopted) {
+                tracker.start(ev, engine);
+            }
+        }
         if (hook == EngineStack.CLOSE_OUTBOUND) {
             ev.localClosing = true;
         }
         if (hook == EngineStack.UNWRAP) {
             c.sources.take(sources);
+        } else if (hook == EngineStack.WRAP) {
+            c.dst = sources;
         }
         if ((hook == EngineStack.CLOSE_INBOUND || hook == EngineStack.CLOSE_OUTBOUND) && !ev.layered) {
+            // its channel reached EOF before: that ended it, whatever this close does now
+            tracker.transportEnded(ev);
             tracker.chargeChannelFailure(ev, tracker.takeChannelFailure());
         }
         return c;
+    }
+
+    /** After an attach, an engine first seen with its handshake done began before the agent: adopted. */
+    private void adoptIfEstablished(Evidence ev, SSLEngine engine) {
+        if (!tracker.attached) {
+            return;
+        }
+        javax.net.ssl.SSLSession s = engine.getSession();
+        String protocol = s == null ? null : s.getProtocol();
+        // a fresh OpenSSL engine reports NOT_HANDSHAKING and a protocol before its handshake: the
+        // negotiated cipher suite is what only an established connection has
+        if (protocol != null && !protocol.equals("NONE") && Tracker.negotiated(s.getCipherSuite())
+                && engine.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NOT_HANDSHAKING) {
+            ev.adopted = true;
+            ev.handshakeDoneBefore();
+            ev.protocol = protocol;
+            ev.cipherSuite = s.getCipherSuite();
+        }
     }
 
     void exit(Object token, Object result, Throwable thrown) {
@@ -92,6 +124,7 @@ final class EngineReading {
             // an application driving an engine directly has begun a connection with its first wrap or
             // unwrap, even one that found nothing to read yet (a peer that never says hello)
             if (!ev.started() && (r.bytesConsumed() > 0 || r.bytesProduced() > 0 || !ev.layered)) {
+                adoptIfEstablished(ev, (SSLEngine) c.engine);
                 tracker.start(ev, c.engine);
             }
             if (ev.started()) {
@@ -104,7 +137,7 @@ final class EngineReading {
                 if (c.hook == EngineStack.UNWRAP) {
                     if (r.bytesProduced() > 0) {
                         ev.bytesIn += r.bytesProduced();
-                        ev.dataMoved();
+                        ev.dataReceived();
                     }
                     RecordFraming.follow(ev, c.sources);
                     if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && c.sources.remaining() > 0) {
@@ -128,6 +161,9 @@ final class EngineReading {
                     if (r.bytesConsumed() > 0) {
                         ev.bytesOut += r.bytesConsumed();
                         ev.dataMoved();
+                    }
+                    if (r.bytesProduced() > 0 && !ev.layered) {
+                        tracker.wrapped(ev, c.dst, r.bytesProduced());
                     }
                     if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.localClosing
                             && !ev.closeNotifySent) {

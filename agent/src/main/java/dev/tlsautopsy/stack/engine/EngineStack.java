@@ -45,7 +45,9 @@ public final class EngineStack implements Stack, Owner {
      * name is not instrumented.
      */
     static boolean candidate(String internalName) {
-        return internalName.contains("Engine") && !internalName.startsWith("java/")
+        // QUIC engines (Netty's QuicheQuicSslEngine) subclass SSLEngine but carry no TLS records over TCP:
+        // nothing here applies to them
+        return internalName.contains("Engine") && !internalName.contains("Quic") && !internalName.startsWith("java/")
                 && !internalName.startsWith("javax/") && !internalName.startsWith("jdk/")
                 && !internalName.startsWith("sun/") && !internalName.startsWith("com/sun/")
                 && !internalName.startsWith("dev/tlsautopsy/");
@@ -56,7 +58,13 @@ public final class EngineStack implements Stack, Owner {
         TypeHooks engines = hooks.subtypesOf("javax.net.ssl.SSLEngine", new Candidates());
         // only the public SSLEngine API shapes: a provider's private helpers of the same name may take
         // other arguments or return other things
-        engines.methods(WRAP, Methods.named("wrap").publicOnly().returning(RESULT)).enter(self()).exit(returned());
+        // the three wrap shapes of the SSLEngine API, each with its destination (what a channel then writes)
+        engines.method(WRAP, "wrap", "(Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)" + RESULT)
+                .enter(self(), arg(1)).exit(returned());
+        engines.method(WRAP, "wrap", "([Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)" + RESULT)
+                .enter(self(), arg(1)).exit(returned());
+        engines.method(WRAP, "wrap", "([Ljava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)" + RESULT)
+                .enter(self(), arg(3)).exit(returned());
         engines.methods(UNWRAP, Methods.named("unwrap").publicOnly().returning(RESULT)
                         .firstArgument("Ljava/nio/ByteBuffer;", "[Ljava/nio/ByteBuffer;"))
                 .enter(self(), arg(0)).exit(returned());

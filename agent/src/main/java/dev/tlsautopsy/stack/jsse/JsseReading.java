@@ -210,12 +210,35 @@ final class JsseReading {
         if (ev == null) {
             return;
         }
+        // a read that began before an attach meets the EOF: the connection was established all along
+        adopt(ev, transport);
         start(ev, transport);
         tracker.decide(ev, Classifier.peerEof(mid));
     }
 
     void channelFailed(Object channel, Throwable thrown) {
         tracker.channelFailed(channel, thrown);
+    }
+
+    /** A SocketChannel writes {@code src}: if an engine wrapped it, the two are linked from now on. */
+    void channelWrites(Object channel, Object src) {
+        Evidence ev = tracker.channelWrites(channel, src);
+        if (ev != null && channel instanceof java.nio.channels.SocketChannel) {
+            java.nio.channels.SocketChannel sc = (java.nio.channels.SocketChannel) channel;
+            try {
+                Tracker.describeChannel(ev, sc.getLocalAddress(), sc.getRemoteAddress());
+            } catch (java.io.IOException | RuntimeException closedOrDenied) {
+                // the ports stay unknown
+            }
+        }
+    }
+
+    void channelEof(Object channel) {
+        tracker.channelEof(channel);
+    }
+
+    void channelClosing(Object channel) {
+        tracker.channelClosing(channel);
     }
 
     // ---------------------------------------------------------------- application calls
@@ -232,6 +255,7 @@ final class JsseReading {
         if (s == null || !s.established || s.ended) {
             return;
         }
+        ev.adopted = true;
         start(ev, transport);
     }
 
@@ -252,6 +276,10 @@ final class JsseReading {
             }
             return ev;
         }
+        if (ev.peerBareFin && (call == JsseStack.SOCKET_CLOSE || call == JsseStack.SOCKET_SHUTDOWN_OUTPUT)) {
+            // the peer had ended it (a FIN, nothing unread) while it idled: closing it is noticing that
+            tracker.decide(ev, Classifier.peerEof(false));
+        }
         switch (call) {
             case JsseStack.SOCKET_CLOSE:
                 if (isFinalizer(Thread.currentThread())) {
@@ -267,6 +295,8 @@ final class JsseReading {
                 break;
             case JsseStack.ENGINE_CLOSE_INBOUND:
             case JsseStack.ENGINE_CLOSE_OUTBOUND:
+                // its channel reached EOF before: that ended it, whatever this close sends now
+                tracker.transportEnded(ev);
                 tracker.chargeChannelFailure(ev, failure);
                 if (call == JsseStack.ENGINE_CLOSE_OUTBOUND) {
                     ev.localClosing = true;
@@ -386,6 +416,9 @@ final class JsseReading {
                 if (r.bytesConsumed() > 0) {
                     ev.bytesOut += r.bytesConsumed();
                     ev.dataMoved();
+                }
+                if (r.bytesProduced() > 0 && !ev.layered && sources != null && offset >= 0 && offset < sources.length) {
+                    tracker.wrapped(ev, sources[offset], r.bytesProduced());
                 }
                 if (status == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.closeNotifyQueued
                         && !ev.closeNotifySent) {

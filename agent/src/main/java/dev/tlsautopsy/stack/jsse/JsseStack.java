@@ -37,7 +37,7 @@ public final class JsseStack implements Stack, Owner {
     static final int ENGINE_WRAP = 15, ENGINE_UNWRAP = 16, ENGINE_CLOSE_INBOUND = 17, ENGINE_CLOSE_OUTBOUND = 18,
             ENGINE_BEGIN_HANDSHAKE = 19, ENGINE_TASK = 20;
     // the channel below an engine
-    static final int CHANNEL_FAILURE = 21;
+    static final int CHANNEL_FAILURE = 21, CHANNEL_READ = 22, CHANNEL_WRITE = 23, CHANNEL_CLOSE = 24;
 
     private final JsseAccess jsse = new JsseAccess();
     private JsseReading reading;
@@ -79,7 +79,7 @@ public final class JsseStack implements Stack, Owner {
         // silent -1; the record reader's readHeader() (headerOff > 0 after a partial header) and
         // readFully(int) tell a record boundary from the middle of a record
         TypeHooks socket = hooks.type("sun.security.ssl.SSLSocketImpl");
-        socket.method(SOCKET_EOF, "handleEOF", 1).enter(self());
+        socket.method(SOCKET_EOF, "handleEOF", 1).grantsLookup().enter(self());
         socket.method(SOCKET_HANDSHAKE, "startHandshake", "()V").enter(self()).exit();
         socket.method(SOCKET_CLOSE, "close", "()V").grantsLookup().enter(self()).exit();
         socket.method(SOCKET_SHUTDOWN_OUTPUT, "shutdownOutput", "()V").enter(self()).exit();
@@ -93,7 +93,7 @@ public final class JsseStack implements Stack, Owner {
 
         // the engine: every public wrap/unwrap overload funnels into the six-argument forms
         TypeHooks engine = hooks.type("sun.security.ssl.SSLEngineImpl");
-        engine.method(ENGINE_WRAP, "wrap", 6).grantsLookup().enter(self()).exit(self(), returned());
+        engine.method(ENGINE_WRAP, "wrap", 6).grantsLookup().enter(self()).exit(self(), returned(), arg(3), arg(4));
         engine.method(ENGINE_UNWRAP, "unwrap", 6).grantsLookup().enter(self())
                 .exit(self(), returned(), arg(0), arg(1), arg(2));
         engine.method(ENGINE_CLOSE_INBOUND, "closeInbound", "()V").enter(self()).exit();
@@ -104,9 +104,14 @@ public final class JsseStack implements Stack, Owner {
                 .enter(field("engine")).exit();
 
         // the channel below an engine: its failures (reset, timeout through the socket adaptor, an
-        // asynchronous close) in read/write (buffer and scattering forms), blockingRead, blockingWriteFully
-        hooks.type("sun.nio.ch.SocketChannelImpl").methods(CHANNEL_FAILURE,
-                Methods.named("read", "write", "blockingRead", "blockingWriteFully")).exitOnThrow(self());
+        // asynchronous close) in read/write (buffer and scattering forms), blockingRead, blockingWriteFully;
+        // a write of what an engine wrapped links the channel to that engine, whose EOF (a read's -1) and
+        // close are then the connection's
+        TypeHooks channel = hooks.type("sun.nio.ch.SocketChannelImpl");
+        channel.methods(CHANNEL_READ, Methods.named("read")).exit(self(), returned());
+        channel.methods(CHANNEL_WRITE, Methods.named("write")).enter(self(), arg(0)).exitOnThrow(self());
+        channel.methods(CHANNEL_FAILURE, Methods.named("blockingRead", "blockingWriteFully")).exitOnThrow(self());
+        channel.method(CHANNEL_CLOSE, "implCloseSelectableChannel", "()V").enter(self());
     }
 
     @Override
@@ -140,6 +145,8 @@ public final class JsseStack implements Stack, Owner {
             case ALERT_SENT_BY_SOCKET: return n != 0 ? null : reading.alertEncoding();
             case ALERT_SENT_BY_ENGINE: return n != 0 || m != 0 ? null : reading.alertEncoding();
             case SOCKET_EOF: reading.peerEof(a); return null;
+            case CHANNEL_WRITE: reading.channelWrites(a, b); return null;
+            case CHANNEL_CLOSE: reading.channelClosing(a); return null;
             default: return reading.callEnter(a, hook);
         }
     }
@@ -170,12 +177,20 @@ public final class JsseStack implements Stack, Owner {
                 }
                 return;
             case CHANNEL_FAILURE:
+            case CHANNEL_WRITE:
                 if (thrown != null) {
                     reading.channelFailed(a, thrown);
                 }
                 return;
+            case CHANNEL_READ:
+                if (thrown != null) {
+                    reading.channelFailed(a, thrown);
+                } else if (n < 0) {
+                    reading.channelEof(a);
+                }
+                return;
             case ENGINE_WRAP:
-                reading.engineResult(a, (Evidence) token, hook, b, null, 0, 0, thrown);
+                reading.engineResult(a, (Evidence) token, hook, b, (ByteBuffer[]) c, (int) n, 1, thrown);
                 return;
             case ENGINE_UNWRAP:
                 reading.engineResult(a, (Evidence) token, hook, b, (ByteBuffer[]) c, (int) n, (int) m, thrown);
@@ -190,6 +205,26 @@ public final class JsseStack implements Stack, Owner {
     /** A connection object's api field: what the application holds. */
     static String api(Object transport) {
         return transport instanceof SSLSocket ? "SSLSocket" : transport instanceof SSLEngine ? "SSLEngine" : "";
+    }
+
+    /** The JDK socket's own application calls, by the frames a thread inside one shows. */
+    private static final StackWalker WALKER = StackWalker.getInstance();
+
+    @Override
+    public String callInFlight(Evidence ev) {
+        if (!"SSLSocket".equals(ev.api)) {
+            return null;
+        }
+        return WALKER.walk(frames -> frames.map(f -> {
+            String c = f.getClassName();
+            if (c.equals("sun.security.ssl.SSLSocketImpl$AppInputStream") && f.getMethodName().equals("read")) {
+                return "read";
+            }
+            if (c.equals("sun.security.ssl.SSLSocketImpl$AppOutputStream") && f.getMethodName().equals("write")) {
+                return "write";
+            }
+            return null;
+        }).filter(java.util.Objects::nonNull).findFirst().orElse(null));
     }
 
     @Override

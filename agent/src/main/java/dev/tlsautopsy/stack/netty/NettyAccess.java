@@ -66,10 +66,52 @@ final class NettyAccess {
         return call(ctx, "handler");
     }
 
+    /** {@code SslHandler.engine()}. */
+    static Object engine(Object sslHandler) {
+        return call(sslHandler, "engine");
+    }
+
+    /** The channel an SslHandler is in, through its context ({@code SslHandler.ctx}, set when it was added). */
+    static Object handlerChannel(Object sslHandler) {
+        try {
+            for (Class<?> c = sslHandler.getClass(); c != null; c = c.getSuperclass()) {
+                if (c.getName().endsWith(".handler.ssl.SslHandler")) {
+                    java.lang.reflect.Field f = c.getDeclaredField("ctx");
+                    f.setAccessible(true);
+                    return channel(f.get(sslHandler));
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // not this Netty
+        }
+        return null;
+    }
+
+    /** The SslHandler in a channel's pipeline ({@code pipeline().toMap()}), or null. */
+    static Object sslHandlerOf(Object channel) {
+        Object map = call(call(channel, "pipeline"), "toMap");
+        if (map instanceof Map) {
+            for (Object h : ((Map<?, ?>) map).values()) {
+                for (Class<?> c = h == null ? null : h.getClass(); c != null; c = c.getSuperclass()) {
+                    if (c.getName().endsWith(".handler.ssl.SslHandler")) {
+                        return h;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     /** Bytes written to the channel but not yet to the socket ({@code ChannelOutboundBuffer}); -1 if unknown. */
     static long pendingOutboundBytes(Object channel) {
         Object n = call(call(call(channel, "unsafe"), "outboundBuffer"), "totalPendingWriteBytes");
         return n instanceof Long ? (Long) n : -1;
+    }
+
+    /** SslHandler's closeNotifyFlushTimeoutMillis (Netty's default, 3000, if it cannot be read). */
+    static long closeNotifyFlushTimeoutMillis(Object sslHandler) {
+        Object n = call(sslHandler, "getCloseNotifyFlushTimeoutMillis");
+        return n instanceof Long ? (Long) n : 3000;
     }
 
     static int bufferedBytes(Object sslHandler) {

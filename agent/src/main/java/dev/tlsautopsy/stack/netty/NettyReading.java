@@ -57,15 +57,27 @@ final class NettyReading {
                 }
                 return;
             }
+            case NettyStack.CHANNEL_WRITE_FAILURE: {
+                Evidence ev = found(subject, true);
+                if (ev != null && ev.started() && !ev.decided() && argument instanceof Throwable) {
+                    Verdict v = Classifier.transportFailure(TransportFailure.of((Throwable) argument), ev.localClosing);
+                    if (v != null) {
+                        // the application learns of it from the write's future, if it looks
+                        tracker.show(ev, Ending.SAW_EXCEPTION, (Throwable) argument);
+                        tracker.decide(ev, v);
+                    }
+                }
+                return;
+            }
             case NettyStack.CHANNEL_PEER_EOF: {
-                Evidence ev = tracker.find(subject);
+                Evidence ev = found(subject, true);
                 if (ev != null) {
                     NettyStack.state(ev).peerEof = true;
                 }
                 return;
             }
             case NettyStack.CHANNEL_CLOSING: {
-                Evidence ev = tracker.find(subject);
+                Evidence ev = found(subject, true);
                 if (ev == null) {
                     return;
                 }
@@ -74,9 +86,13 @@ final class NettyReading {
                     st.closedBelow = true;
                 }
                 synchronized (ev) {
-                    if (ev.layered && owner.holds(ev) && !ev.emitted() && NettyAccess.pendingOutboundBytes(subject) > 0) {
+                    if (ev.layered && owner.holds(ev) && !ev.emitted() && st.closeBegunNanos != 0
+                            && System.nanoTime() - st.closeBegunNanos >= st.flushTimeoutNanos
+                            && NettyAccess.pendingOutboundBytes(subject) > 0) {
                         // SslHandler gave up flushing its close_notify (closeNotifyFlushTimeoutMillis) and
-                        // force-closes the channel: the peer never gets it
+                        // force-closes the channel: the peer never gets it. (Earlier than that, bytes still
+                        // counted as pending are being written: a transport completing a batch of writes
+                        // closes from inside it, io_uring among them.)
                         ev.closeNotifySent = false;
                         tracker.revise(ev, Classifier.closeAfterTimeout());
                     }
@@ -95,7 +111,7 @@ final class NettyReading {
             default:
                 break;
         }
-        Evidence ev = subject == null ? null : tracker.find(subject);
+        Evidence ev = subject == null ? null : found(subject, false);
         if (ev == null) {
             return;
         }
@@ -107,9 +123,16 @@ final class NettyReading {
             return;
         }
         switch (event) {
-            case NettyStack.CLOSING:
+            case NettyStack.CLOSING: {
                 ev.localClosing = true;
+                NettyStack.ChannelState st = NettyStack.state(ev);
+                if (st.closeBegunNanos == 0) {
+                    st.flushTimeoutNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+                            NettyAccess.closeNotifyFlushTimeoutMillis(subject));
+                    st.closeBegunNanos = System.nanoTime();
+                }
                 return;
+            }
             case NettyStack.EXCEPTION: {
                 Throwable cause = (Throwable) argument;
                 Verdict v = Classifier.transportFailure(TransportFailure.of(cause), ev.localClosing);
@@ -147,6 +170,60 @@ final class NettyReading {
             default:
                 return;
         }
+    }
+
+    /**
+     * The connection of a handler or (with {@code channel}) a channel; after an attach, one of a handler
+     * created before it is adopted here, when first met (the engine's own hooks may have begun its record).
+     */
+    private Evidence found(Object subject, boolean channel) {
+        Evidence ev = tracker.find(subject);
+        if (ev != null || !tracker.attached) {
+            return ev;
+        }
+        Object handler = channel ? NettyAccess.sslHandlerOf(subject) : subject;
+        return handler == null ? null : adopt(handler);
+    }
+
+    private Evidence adopt(Object handler) {
+        Object engine = NettyAccess.engine(handler);
+        if (!(engine instanceof SSLEngine)) {
+            return null;
+        }
+        Evidence ev = tracker.find(engine);
+        if (ev == null) {
+            ev = tracker.track(engine, owner, "Netty", false);
+            if (ev == null) {
+                return null;
+            }
+        }
+        if (!"Netty".equals(ev.api) && !tracker.promote(ev, owner, "Netty")) {
+            return null;
+        }
+        ev.layered = true;
+        tracker.alias(handler, ev);
+        Object channel = NettyAccess.handlerChannel(handler);
+        if (channel != null) {
+            NettyStack.state(ev).channel = new java.lang.ref.WeakReference<>(channel);
+            tracker.alias(channel, ev);
+            Object javaChannel = NettyAccess.javaChannel(channel);
+            if (javaChannel != null) {
+                tracker.alias(javaChannel, ev);
+            }
+        }
+        if (!ev.started()) {
+            javax.net.ssl.SSLSession s = ((SSLEngine) engine).getSession();
+            String protocol = s == null ? null : s.getProtocol();
+            if (protocol != null && !protocol.equals("NONE") && Tracker.negotiated(s.getCipherSuite())) {
+                // its handshake finished before the attach
+                ev.adopted = true;
+                ev.handshakeDoneBefore();
+                ev.protocol = protocol;
+                ev.cipherSuite = s.getCipherSuite();
+            }
+            tracker.start(ev, engine);
+        }
+        return ev;
     }
 
     private void inactive(Evidence ev, Object handler) {

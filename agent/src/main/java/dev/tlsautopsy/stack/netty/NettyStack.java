@@ -28,7 +28,7 @@ public final class NettyStack implements Stack, Owner {
 
     static final int HANDLER_CREATED = 0, HANDLER_ADDED = 1, CLOSING = 2, INACTIVE = 3, EXCEPTION = 4,
             HANDSHAKE_FAILURE = 5, REMOVED = 6, CHANNEL_CLOSING = 7, CHANNEL_PEER_EOF = 8,
-            CONTEXT_HANDSHAKE_FAILURE = 9;
+            CONTEXT_HANDSHAKE_FAILURE = 9, CHANNEL_WRITE_FAILURE = 10;
 
     private NettyReading reading;
 
@@ -60,8 +60,20 @@ public final class NettyStack implements Stack, Owner {
         // NioByteUnsafe.closeOnRead(pipeline) on the peer's EOF
         hooks.netty("io.netty.channel.AbstractChannel$AbstractUnsafe").method(CHANNEL_CLOSING, "close", 1)
                 .enter(field("this$0"));
+        // a write the transport refused (a reset, a broken pipe): Netty fails the write's promise and closes
+        // the channel; the pipeline never hears of it (4.1 and 4.2, every transport's flush goes there)
+        hooks.netty("io.netty.channel.AbstractChannel$AbstractUnsafe").method(CHANNEL_WRITE_FAILURE, "handleWriteError",
+                "(Ljava/lang/Throwable;)V").enter(field("this$0"), arg(0));
         hooks.netty("io.netty.channel.nio.AbstractNioByteChannel$NioByteUnsafe")
                 .method(CHANNEL_PEER_EOF, "closeOnRead", 1).enter(field("this$0"));
+        // the native transports: the peer's FIN (a read's EOF, EPOLLRDHUP, io_uring's POLLRDHUP) calls the
+        // unsafe's shutdownInput(boolean) before the channel closes (4.1 and 4.2; grpc-netty-shaded's epoll)
+        hooks.netty("io.netty.channel.epoll.AbstractEpollChannel$AbstractEpollUnsafe")
+                .method(CHANNEL_PEER_EOF, "shutdownInput", "(Z)V").enter(field("this$0"));
+        hooks.netty("io.netty.channel.uring.AbstractIoUringChannel$AbstractUringUnsafe")
+                .method(CHANNEL_PEER_EOF, "shutdownInput", "(Z)V").enter(field("this$0"));
+        hooks.netty("io.netty.channel.kqueue.AbstractKQueueChannel$AbstractKQueueUnsafe")
+                .method(CHANNEL_PEER_EOF, "shutdownInput", "(Z)V").enter(field("this$0"));
     }
 
     @Override
@@ -86,6 +98,9 @@ public final class NettyStack implements Stack, Owner {
         volatile boolean closedBelow;
         /** The channel's close has begun: what SslHandler flushed by now is all that went out. */
         volatile boolean closing;
+        /** When SslHandler began to close (0: not yet), and how long it lets close_notify take to leave. */
+        volatile long closeBegunNanos;
+        volatile long flushTimeoutNanos;
     }
 
     static ChannelState state(Evidence ev) {
