@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a JVM the way users do, with the agent jar, and stops it whatever happens. */
-final class Forked {
+public final class Forked {
 
-    static final Path AGENT = Paths.get(System.getProperty("tlsautopsy.agentJar", "../agent/target/tls-autopsy-agent.jar"))
+    public static final Path AGENT = Paths.get(System.getProperty("tlsautopsy.agentJar", "../agent/target/tls-autopsy-agent.jar"))
             .toAbsolutePath().normalize();
     static final Path DEMO = Paths.get(System.getProperty("tlsautopsy.demoJar", "target/tls-autopsy-demo.jar"))
             .toAbsolutePath().normalize();
@@ -26,7 +26,7 @@ final class Forked {
     }
 
     /** The JDKs every forked test runs on; {@code -Dtlsautopsy.jdks=a,b} overrides. A missing one fails loudly. */
-    static List<String> jdks() {
+    public static List<String> jdks() {
         String p = System.getProperty("tlsautopsy.jdks");
         List<String> jdks = p == null || p.isBlank() ? DEFAULT_JDKS : List.of(p.split(","));
         for (String j : jdks) {
@@ -37,12 +37,12 @@ final class Forked {
         return jdks;
     }
 
-    static String shortName(String jdk) {
+    public static String shortName(String jdk) {
         return jdk.contains("25") ? "jdk25" : jdk.contains("17") ? "jdk17" : Paths.get(jdk).getFileName().toString();
     }
 
-    record Run(int exit, String stdout, String stderr, Path dir) {
-        List<String> agentLines() {
+    public record Run(int exit, String stdout, String stderr, Path dir) {
+        public List<String> agentLines() {
             List<String> out = new ArrayList<>();
             for (String l : stderr.split("\n")) {
                 if (l.startsWith("tls-autopsy")) {
@@ -52,7 +52,7 @@ final class Forked {
             return out;
         }
 
-        JsonObject results() throws IOException {
+        public JsonObject results() throws IOException {
             return JsonParser.parseString(Files.readString(dir.resolve("results.json"))).getAsJsonObject();
         }
     }
@@ -62,12 +62,12 @@ final class Forked {
     static final String NETTY41_CLASSPATH = DEMO.getParent().resolve("classes") + File.pathSeparator
             + DEMO.getParent().resolve("netty41") + File.separator + "*";
 
-    static Run java(String jdk, Path dir, List<String> jvmArgs, String mainClass, List<String> args, long timeoutSeconds)
+    public static Run java(String jdk, Path dir, List<String> jvmArgs, String mainClass, List<String> args, long timeoutSeconds)
             throws IOException, InterruptedException {
         return java(jdk, dir, jvmArgs, DEMO.toString(), mainClass, args, timeoutSeconds);
     }
 
-    static Run java(String jdk, Path dir, List<String> jvmArgs, String classpath, String mainClass, List<String> args,
+    public static Run java(String jdk, Path dir, List<String> jvmArgs, String classpath, String mainClass, List<String> args,
                     long timeoutSeconds) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         List<String> cmd = new ArrayList<>();
@@ -100,7 +100,7 @@ final class Forked {
                 Files.readString(err.toPath(), StandardCharsets.UTF_8), dir);
     }
 
-    static String agentArg(String options) {
+    public static String agentArg(String options) {
         return "-javaagent:" + AGENT + (options == null || options.isEmpty() ? "" : "=" + options);
     }
 }
