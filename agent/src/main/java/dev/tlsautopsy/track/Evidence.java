@@ -88,6 +88,8 @@ public final class Evidence {
      * EOF, failures and close are this connection's.
      */
     volatile boolean linked;
+    /** The linked channel was closed: a close_notify wrapped after that never leaves. */
+    public volatile boolean transportClosed;
     /** Wrap outputs offered for linking so far (only a connection's first flights are). */
     byte linkOffers;
     /** When a read on the linked channel returned -1 (the peer's FIN), 0 if none did. */

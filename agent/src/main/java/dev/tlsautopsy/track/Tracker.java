@@ -547,7 +547,11 @@ public final class Tracker implements java.util.function.LongSupplier {
     /** A linked channel closes: an EOF read before decides its engine; otherwise TLS was closed below. */
     public void channelClosing(Object channel) {
         Evidence ev = table.get(channel);
-        if (ev == null || !ev.linked || ev.layered || !ev.started || ev.verdict != null) {
+        if (ev == null || !ev.linked || ev.layered) {
+            return;
+        }
+        ev.transportClosed = true;
+        if (!ev.started || ev.verdict != null) {
             return;
         }
         // the record waits a moment for what the application does next with the engine (and shows it)

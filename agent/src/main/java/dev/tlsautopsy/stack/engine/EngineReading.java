@@ -166,7 +166,7 @@ final class EngineReading {
                         tracker.wrapped(ev, c.dst, r.bytesProduced());
                     }
                     if (r.getStatus() == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.localClosing
-                            && !ev.closeNotifySent) {
+                            && !ev.closeNotifySent && !ev.transportClosed) {
                         ev.closeNotifySent = true;
                         tracker.decide(ev, Classifier.alertSent(AlertNames.LEVEL_WARNING, AlertNames.CLOSE_NOTIFY));
                     }

@@ -421,7 +421,7 @@ final class JsseReading {
                     tracker.wrapped(ev, sources[offset], r.bytesProduced());
                 }
                 if (status == SSLEngineResult.Status.CLOSED && r.bytesProduced() > 0 && ev.closeNotifyQueued
-                        && !ev.closeNotifySent) {
+                        && !ev.closeNotifySent && !ev.transportClosed) {
                     ev.closeNotifySent = true;
                     tracker.decide(ev, Classifier.alertSent(AlertNames.LEVEL_WARNING, AlertNames.CLOSE_NOTIFY));
                 }
