@@ -89,7 +89,7 @@ final class HtmlReport {
                 .append(".meta{color:#556;font-size:13px}.tiles{display:flex;gap:12px;margin:16px 0}\n")
                 .append(".tile{border:1px solid #dde;border-radius:6px;padding:10px 16px;min-width:130px}\n")
                 .append(".tile b{display:block;font-size:24px}.tile span{font-size:12px;color:#556}\n")
-                .append("table{border-collapse:collapse;font-size:12px;width:100%;table-layout:auto}th,td{border-bottom:1px solid #eef;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}\n")
+                .append("table{border-collapse:collapse;font-size:12px;width:100%;table-layout:auto}th,td{border-bottom:1px solid #eef;padding:4px 6px;text-align:left;vertical-align:top;white-space:nowrap}td.hint,td.text{white-space:normal;overflow-wrap:anywhere;min-width:16em}\n")
                 .append("th{background:#f4f5fa}td.n{text-align:right;font-variant-numeric:tabular-nums}\n")
                 .append(".legend span{display:inline-block;margin:0 12px 4px 0;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}\n")
                 .append(".hint{font-size:13px}.kind{font-weight:600;white-space:nowrap}.note{color:#667;font-size:12px}\n")
@@ -186,7 +186,7 @@ final class HtmlReport {
                                 : " (" + text(r, "alertDirection").toLowerCase(Locale.ROOT) + ")")))
                         .append("</td><td>").append(esc(text(r, "appSaw"))).append("</td><td class=\"n\">")
                         .append(esc(text(r, "idleMillis"))).append("</td><td class=\"n\">").append(esc(text(r, "noticedAfterMillis")))
-                        .append("</td><td>").append(esc(text(r, "exception"))).append("</td></tr>\n");
+                        .append("</td><td class=\"text\">").append(esc(text(r, "exception"))).append("</td></tr>\n");
             }
             b.append("</table>\n");
         }
