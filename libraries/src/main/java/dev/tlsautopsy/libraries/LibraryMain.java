@@ -67,7 +67,7 @@ public final class LibraryMain {
         Records records = Records.subscribe(Long.getLong("libraries.agentWaitMillis", 10_000), awaitAttach);
         List<Object> results = new ArrayList<>();
         for (Case c : all()) {
-            if (!only.isEmpty() && !only.contains(c.name()) && !only.contains(c.library())) {
+            if (!only.isEmpty() && !selected(only, c)) {
                 continue;
             }
             int from = records.count();
@@ -126,6 +126,16 @@ public final class LibraryMain {
             Files.write(Paths.get(out), json.getBytes(StandardCharsets.UTF_8));
         }
         System.exit(0);
+    }
+
+    /** A case named, or one of a group named by its prefix ({@code okhttp} runs every {@code okhttp-...}). */
+    static boolean selected(List<String> only, Case c) {
+        for (String o : only) {
+            if (c.name().equals(o) || c.name().startsWith(o + "-") || c.library().equals(o)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -38,6 +38,21 @@ final class Servers {
 
         @Override
         void close() throws Exception;
+
+        /** A started server: where it listens, and how it stops. */
+        static Running of(java.util.function.IntSupplier port, AutoCloseable stop) {
+            return new Running() {
+                @Override
+                public int port() {
+                    return port.getAsInt();
+                }
+
+                @Override
+                public void close() throws Exception {
+                    stop.close();
+                }
+            };
+        }
     }
 
     static Running jettyFor(Case.Run r, long idleTimeoutMillis) throws Exception {
@@ -73,17 +88,7 @@ final class Servers {
             }
         });
         server.start();
-        return new Running() {
-            @Override
-            public int port() {
-                return connector.getLocalPort();
-            }
-
-            @Override
-            public void close() throws Exception {
-                server.stop();
-            }
-        };
+        return Running.of(connector::getLocalPort, server::stop);
     }
 
     /** Tomcat 11 (NIO connector, JSSE's SSLEngine) with its keep-alive timeout. */
@@ -118,17 +123,9 @@ final class Servers {
         });
         ctx.addServletMappingDecoded("/*", "ok");
         tomcat.start();
-        return new Running() {
-            @Override
-            public int port() {
-                return connector.getLocalPort();
-            }
-
-            @Override
-            public void close() throws Exception {
-                tomcat.stop();
-                tomcat.destroy();
-            }
-        };
+        return Running.of(connector::getLocalPort, () -> {
+            tomcat.stop();
+            tomcat.destroy();
+        });
     }
 }

@@ -123,7 +123,7 @@ class LibrariesIT {
     }
 
     /** One group per stack, run again after an attach. */
-    static final List<String> ATTACH_CASES = List.of("netty-epoll-truncated", "netty-io_uring-reset", "grpc-streaming-truncated",
+    static final List<String> ATTACH_CASES = List.of("netty-epoll-truncated", "netty-io_uring-truncated", "grpc-streaming-truncated",
             "grpc-handshake-failure", "bouncycastle-socket-truncated", "conscrypt-socket-short-read", "httpclient5-truncated",
             "httpclient5-async-reset", "okhttp-bad-record-mac", "java-http-client-truncated", "reactor-netty-truncated",
             "httpclient5-async-conscrypt-short-read", "jetty-truncated", "tomcat-short-read");
@@ -189,6 +189,9 @@ class LibrariesIT {
             List<JsonObject> records = records(c);
             List<String> clients = sides(records, "CLIENT");
             List<String> servers = sides(records, "SERVER");
+            // the matrix, library x scenario x JDK, in the build's log
+            System.out.printf("matrix %s %-50s client %-40s server %s%n", Forked.shortName(jdk), e.getKey(),
+                    String.join(",", clients), String.join(",", servers));
             switch (e.getValue()) {
                 case "stale" -> {
                     // three keep-alive connections: the first two the server closed idle, the client's pool
@@ -253,8 +256,10 @@ class LibrariesIT {
         Map<String, JsonObject> after = cases(afterAttach);
         List<String> failures = new ArrayList<>();
         for (String name : ATTACH_CASES) {
-            List<String> expected = fields(records(before.get(name)));
-            List<String> got = fields(records(after.get(name)));
+            // how much of a stream got through before its transport was cut depends on timing, run by run
+            boolean bytes = !name.contains("streaming");
+            List<String> expected = fields(records(before.get(name)), bytes);
+            List<String> got = fields(records(after.get(name)), bytes);
             if (!expected.equals(got)) {
                 failures.add(name + ":\n  -javaagent: " + expected + "\n  attach:     " + got);
             }
@@ -374,12 +379,12 @@ class LibrariesIT {
                 .map(r -> r.get("outcome").getAsString() + "/" + r.get("initiator").getAsString()).sorted().collect(Collectors.toList());
     }
 
-    private static List<String> fields(List<JsonObject> records) {
+    private static List<String> fields(List<JsonObject> records, boolean bytes) {
         List<String> out = new ArrayList<>();
         for (JsonObject r : records) {
             // a reset discards what the kernel had not yet handed over: the bytes read before it vary by run
-            boolean reset = r.get("outcome").getAsString().equals("RESET");
-            out.add(SAME_AFTER_ATTACH.stream().filter(f -> !(reset && f.startsWith("bytes")))
+            boolean exact = bytes && !r.get("outcome").getAsString().equals("RESET");
+            out.add(SAME_AFTER_ATTACH.stream().filter(f -> exact || !f.startsWith("bytes"))
                     .map(f -> f + "=" + r.get(f).getAsString()).collect(Collectors.joining(" ")));
         }
         out.sort(null);
