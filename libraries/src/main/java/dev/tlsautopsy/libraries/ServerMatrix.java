@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Jetty 12 and Tomcat 11 (each on the JDK's SSLEngine over NIO) against a JDK client that ends its
+ * Jetty 12 and Tomcat 11 (each on the JDK's SSLEngine over NIO) and reactor-netty's HttpServer (Netty on
+ * epoll) against a JDK client that ends its
  * connections every way a client can: close_notify, waiting for the server's own close, killed (FIN),
  * reset, half a record then FIN, a record that does not decrypt, and a certificate it does not trust.
  */
@@ -21,6 +22,7 @@ final class ServerMatrix {
         List<Case> out = new ArrayList<>();
         add(out, "jetty", "Jetty 12", Servers::jettyFor);
         add(out, "tomcat", "Tomcat 11", Servers::tomcatFor);
+        add(out, "reactor-httpserver", "reactor-netty 1.3 HttpServer", Servers::reactorNettyFor);
         return out;
     }
 

@@ -26,7 +26,7 @@ import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
-/** HTTPS servers on loopback that answer every request with "OK": Jetty 12 and Tomcat 11, as users configure them. */
+/** HTTPS servers on loopback that answer every request with "OK": Jetty 12, Tomcat 11 and reactor-netty, as users configure them. */
 final class Servers {
 
     private Servers() {
@@ -53,6 +53,28 @@ final class Servers {
                 }
             };
         }
+    }
+
+    static Running reactorNettyFor(Case.Run r, long idleTimeoutMillis) throws Exception {
+        return reactorNetty(r.tls, idleTimeoutMillis);
+    }
+
+    /** reactor-netty's HttpServer on epoll with the JDK engine, closing connections idle for that long. */
+    static Running reactorNetty(TlsContexts tls, long idleTimeoutMillis) throws Exception {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("reactor-server-epoll", true),
+                io.netty.channel.epoll.EpollIoHandler.newFactory());
+        io.netty.handler.ssl.SslContext ssl = io.netty.handler.ssl.SslContextBuilder.forServer(tls.serverKeys)
+                .sslProvider(io.netty.handler.ssl.SslProvider.JDK).build();
+        reactor.netty.DisposableServer server = reactor.netty.http.server.HttpServer.create().host("127.0.0.1").port(0)
+                .runOn(group).secure(spec -> spec.sslContext(ssl)).idleTimeout(java.time.Duration.ofMillis(idleTimeoutMillis))
+                .handle((req, res) -> res.header("Content-Type", "text/plain").header("Content-Length", "2")
+                        .sendString(reactor.core.publisher.Mono.just("OK")))
+                .bindNow();
+        return Running.of(server::port, () -> {
+            server.disposeNow();
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        });
     }
 
     static Running jettyFor(Case.Run r, long idleTimeoutMillis) throws Exception {

@@ -104,8 +104,9 @@ class LibrariesIT {
         EXPECTED.put("java-http-client-reset", "reset-retried");
         // the classic client's close may cross Jetty's: then each side sent its close_notify before reading the other's
         EXPECTED.put("httpclient5-clean", "C=CLEAN/LOCAL S=CLEAN/(LOCAL|PEER)");
-        // servers: Jetty 12 and Tomcat 11 with a JDK SSLSocket client
-        for (String s : new String[] {"jetty", "tomcat"}) {
+        // servers: Jetty 12 and Tomcat 11 (SSLEngine over NIO), reactor-netty's HttpServer (Netty on epoll),
+        // each with a JDK SSLSocket client
+        for (String s : new String[] {"jetty", "tomcat", "reactor-httpserver"}) {
             String n = s + "-";
             EXPECTED.put(n + "clean", "C=CLEAN/LOCAL S=CLEAN/PEER");
             EXPECTED.put(n + "server-close", "C=CLEAN/PEER S=CLEAN/LOCAL");
@@ -126,7 +127,7 @@ class LibrariesIT {
     static final List<String> ATTACH_CASES = List.of("netty-epoll-truncated", "netty-io_uring-truncated", "grpc-streaming-truncated",
             "grpc-handshake-failure", "bouncycastle-socket-truncated", "conscrypt-socket-short-read", "httpclient5-truncated",
             "httpclient5-async-reset", "okhttp-bad-record-mac", "java-http-client-truncated", "reactor-netty-truncated",
-            "httpclient5-async-conscrypt-short-read", "jetty-truncated", "tomcat-short-read");
+            "httpclient5-async-conscrypt-short-read", "jetty-truncated", "tomcat-short-read", "reactor-httpserver-reset");
 
     /** The fields an attach must give exactly as {@code -javaagent} does. */
     static final List<String> SAME_AFTER_ATTACH = List.of("role", "api", "implementation", "outcome", "initiator", "alert",
