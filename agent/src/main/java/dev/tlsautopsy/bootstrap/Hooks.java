@@ -18,6 +18,8 @@ public final class Hooks {
     private static final long START_WAIT_NANOS = 10_000_000_000L;
 
     private static final boolean[] OFF = new boolean[MAX_HOOKS];
+    /** Hooks that never wait for the agent's start (set before any class is woven). */
+    private static final boolean[] NO_WAIT = new boolean[MAX_HOOKS];
     private static final Object STARTED = new Object();
     private static volatile Sink sink;
     /** The thread finishing the agent's start, while it does (it never waits for itself). */
@@ -64,6 +66,14 @@ public final class Hooks {
         }
     }
 
+    /**
+     * {@code hook} goes on without waiting for the agent's start: an event that cannot belong to a
+     * connection the agent would miss (a plain channel's I/O, whose engine's own calls did wait).
+     */
+    public static void withoutStartWait(int hook) {
+        NO_WAIT[hook] = true;
+    }
+
     public static boolean installed() {
         return sink != null;
     }
@@ -71,7 +81,7 @@ public final class Hooks {
     /** Called where a woven method starts; what it returns is passed to the same call's {@link #exit}. */
     public static Object enter(int hook, Object a, Object b, Object c, Object d, long n, long m) {
         Sink s = sink;
-        if (s == null && (s = awaitStart()) == null || OFF[hook]) {
+        if (s == null && (NO_WAIT[hook] || (s = awaitStart()) == null) || OFF[hook]) {
             return null;
         }
         try {
@@ -85,7 +95,7 @@ public final class Hooks {
     /** Called where a woven method returns ({@code thrown} null) or throws. */
     public static void exit(int hook, Object token, Object a, Object b, Object c, long n, long m, Throwable thrown) {
         Sink s = sink;
-        if (s == null && (s = awaitStart()) == null || OFF[hook]) {
+        if (s == null && (NO_WAIT[hook] || (s = awaitStart()) == null) || OFF[hook]) {
             return;
         }
         try {

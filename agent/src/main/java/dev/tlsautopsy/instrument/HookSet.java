@@ -222,6 +222,7 @@ public final class HookSet {
         boolean atReturn;
         boolean atThrow;
         boolean lookup;
+        boolean noStartWait;
 
         MethodHook(int hook, String label, Methods match, boolean required) {
             this.hook = hook;
@@ -258,6 +259,16 @@ public final class HookSet {
          */
         public MethodHook grantsLookup() {
             this.lookup = true;
+            return this;
+        }
+
+        /**
+         * Runs on while the agent is still starting instead of waiting for it: for methods every
+         * application calls (a plain {@code SocketChannel}'s read and write), whose events before the
+         * start cannot concern a connection the agent tracks.
+         */
+        public MethodHook withoutStartWait() {
+            this.noStartWait = true;
             return this;
         }
 

@@ -46,6 +46,13 @@ public final class Installer {
                 enabled[i] = all[i];
                 sets[i] = new HookSet(i, all[i].group());
                 all[i].declare(sets[i]);
+                for (HookSet.TypeHooks t : sets[i].types) {
+                    for (HookSet.MethodHook m : t.methods) {
+                        if (m.noStartWait) {
+                            Hooks.withoutStartWait(m.hook);
+                        }
+                    }
+                }
                 active.add(sets[i]);
                 if (i < stacks.length) {
                     if (!groups.contains(all[i].group())) {

@@ -25,7 +25,6 @@ final class PeerActivityWatch implements Runnable {
     private static final long PERIOD_MILLIS = 200;
     private static final int ESTABLISHED = 0x01, CLOSE_WAIT = 0x08;
 
-    private static final boolean DEBUG = Boolean.getBoolean("tlsautopsy.debug.watch");
     private final ConnectionTable table;
     /** Connections that asked to be watched and have not ended (a cheap "anything to do?"). */
     final AtomicInteger watched = new AtomicInteger();
@@ -92,11 +91,6 @@ final class PeerActivityWatch implements Runnable {
                 idle.put((long) ev.localPort << 16 | ev.peerPort, ev);
             }
         });
-        if (DEBUG) {
-            table.forEach(ev -> System.err.println("tls-autopsy watch: " + ev.id + " watched=" + ev.watchedIdle + " started=" + ev.started
-                    + " verdict=" + ev.verdict + " calls=" + ev.activeCalls + " signal=" + ev.peerSignalNanos + " ports="
-                    + ev.localPort + "/" + ev.peerPort + " idle=" + (now - ev.lastDataNanos) / 1000000));
-        }
         if (idle.isEmpty()) {
             return 0;
         }

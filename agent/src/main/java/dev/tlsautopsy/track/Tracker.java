@@ -439,14 +439,15 @@ public final class Tracker implements java.util.function.LongSupplier {
         Evidence owner = table.get(channel);
         if (owner != null && owner.linked && !owner.layered) {
             // the engine's own transport: the failure ends it now (its close later is the echo)
-            if (owner.started && owner.verdict != null) {
-                // ended already (a local close of the channel): a reader still in it is shown this
+            if (owner.started) {
+                // the application is shown this, whether it ends the connection now or comes after a
+                // local close of the channel (a reader still in it)
                 show(owner, Ending.SAW_EXCEPTION, thrown);
-            } else if (owner.started) {
-                show(owner, Ending.SAW_EXCEPTION, thrown);
-                // what the application does next (closing the engine, with close_notify) still counts
-                hold(owner);
-                decide(owner, Classifier.transportFailure(TransportFailure.of(thrown), owner.localClosing));
+                if (owner.verdict == null) {
+                    // what the application does next (closing the engine, with close_notify) still counts
+                    hold(owner);
+                    decide(owner, Classifier.transportFailure(TransportFailure.of(thrown), owner.localClosing));
+                }
             }
             return;
         }

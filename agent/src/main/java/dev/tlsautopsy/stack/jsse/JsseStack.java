@@ -108,10 +108,11 @@ public final class JsseStack implements Stack, Owner {
         // a write of what an engine wrapped links the channel to that engine, whose EOF (a read's -1) and
         // close are then the connection's
         TypeHooks channel = hooks.type("sun.nio.ch.SocketChannelImpl");
-        channel.methods(CHANNEL_READ, Methods.named("read")).exit(self(), returned());
-        channel.methods(CHANNEL_WRITE, Methods.named("write")).enter(self(), arg(0)).exitOnThrow(self());
+        // every NIO application calls these: they never wait for the agent's start
+        channel.methods(CHANNEL_READ, Methods.named("read")).withoutStartWait().exit(self(), returned());
+        channel.methods(CHANNEL_WRITE, Methods.named("write")).withoutStartWait().enter(self(), arg(0)).exitOnThrow(self());
         channel.methods(CHANNEL_FAILURE, Methods.named("blockingRead", "blockingWriteFully")).exitOnThrow(self());
-        channel.method(CHANNEL_CLOSE, "implCloseSelectableChannel", "()V").enter(self());
+        channel.method(CHANNEL_CLOSE, "implCloseSelectableChannel", "()V").withoutStartWait().enter(self());
     }
 
     @Override
