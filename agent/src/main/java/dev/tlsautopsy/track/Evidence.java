@@ -23,8 +23,6 @@ public final class Evidence {
      * before the attach and its duration are unknown (-1 in the record).
      */
     public volatile boolean adopted;
-    /** The record waits until then for an application call the agent cannot see end (attach). */
-    volatile long holdUntilNanos;
     final long startNanos = System.nanoTime();
 
     /** Application calls into this connection now under way (their exits emit the record). */

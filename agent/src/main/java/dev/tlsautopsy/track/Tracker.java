@@ -266,16 +266,17 @@ public final class Tracker implements java.util.function.LongSupplier {
      * a framework above the engine (Netty's SslHandler, met only now) to claim it.
      */
     private void hold(Evidence ev) {
-        if (ev.holdUntilNanos != 0) {
-            return;
+        if (held.putIfAbsent(ev, System.nanoTime() + HOLD_IN_FLIGHT_NANOS) == null) {
+            startHeldEmitter();
         }
-        ev.holdUntilNanos = System.nanoTime() + HOLD_IN_FLIGHT_NANOS;
-        held.add(ev);
-        startHeldEmitter();
     }
 
     private static final long HOLD_IN_FLIGHT_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
-    private final java.util.concurrent.ConcurrentLinkedQueue<Evidence> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /**
+     * Held records and when their wait ends. Holding is rare (attach, a linked channel's close), so the
+     * deadline lives here rather than in every connection's evidence.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<Evidence, Long> held = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Thread heldEmitter;
 
     /** Emits held records once their wait is over (a thread started on first use). */
@@ -292,10 +293,10 @@ public final class Tracker implements java.util.function.LongSupplier {
                     try {
                         Thread.sleep(50);
                         long now = System.nanoTime();
-                        for (Evidence ev : held) {
-                            if (ev.emitted || now - ev.holdUntilNanos >= 0) {
+                        for (java.util.Map.Entry<Evidence, Long> e : held.entrySet()) {
+                            Evidence ev = e.getKey();
+                            if (ev.emitted || now - e.getValue() >= 0) {
                                 held.remove(ev);
-                                ev.holdUntilNanos = 0;
                                 if (ev.activeCalls == 0) {
                                     emit(ev);
                                 }
@@ -315,8 +316,11 @@ public final class Tracker implements java.util.function.LongSupplier {
     }
 
     private void emit(Evidence ev, boolean force) {
-        if (!force && ev.holdUntilNanos != 0 && System.nanoTime() - ev.holdUntilNanos < 0) {
-            return;
+        if (!force && !held.isEmpty()) {
+            Long until = held.get(ev);
+            if (until != null && System.nanoTime() - until < 0) {
+                return;
+            }
         }
         if (ev.localPort < 0 && ev.started && !ev.emitted) {
             // a connection described before its transport was connected (a Netty client's handler is added
