@@ -1,6 +1,5 @@
 package dev.tlsautopsy.instrument;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,7 +42,7 @@ final class ClassFile {
     /** Offset of attributes_count after the methods. */
     final int classAttributes;
 
-    private final ByteArrayOutputStream added = new ByteArrayOutputStream();
+    private final Bytes added = new Bytes();
     private int nextIndex;
     private final Map<String, Integer> addedIndex = new HashMap<>();
 
@@ -249,7 +248,7 @@ final class ClassFile {
     }
 
     private static byte[] modifiedUtf8(String s) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(s.length());
+        Bytes o = new Bytes(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c >= 1 && c < 0x80) {
@@ -271,12 +270,12 @@ final class ClassFile {
      * name index included) and the added constants appended to the pool.
      */
     byte[] rewrite(Map<Method, byte[]> codes) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream(b.length + added.size() + 1024);
+        Bytes o = new Bytes(b.length + added.size() + 1024);
         o.write(b, 0, 8);
         o.write(nextIndex >> 8);
         o.write(nextIndex);
         o.write(b, 10, poolEnd - 10);
-        o.write(added.toByteArray(), 0, added.size());
+        o.write(added);
         int at = poolEnd;
         for (Method m : methods) {
             byte[] code = codes.get(m);

@@ -1,7 +1,6 @@
 package dev.tlsautopsy.instrument;
 
 import dev.tlsautopsy.instrument.HookSet.MethodHook;
-import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -149,7 +148,7 @@ final class CodeRewriter {
 
     /** Bytes of code, with the offset of a frame it needs (the lookup's skip target), if any. */
     private final class Code {
-        final ByteArrayOutputStream o = new ByteArrayOutputStream();
+        final Bytes o = new Bytes();
         int skipFrame = -1;
 
         void op(int opcode) {
@@ -455,7 +454,7 @@ final class CodeRewriter {
         }
 
         // the code
-        ByteArrayOutputStream code = new ByteArrayOutputStream(pos);
+        Bytes code = new Bytes(pos);
         code.write(prologue.bytes(), 0, prologue.size());
         byte[] exitBytes = exit == null ? null : exit.bytes();
         for (int o = 0; o < codeLength; ) {
@@ -513,10 +512,10 @@ final class CodeRewriter {
         }
 
         // the exception table, ours last so that the method's own handlers come first
-        ByteArrayOutputStream out = new ByteArrayOutputStream(newCode.length + 256);
+        Bytes out = new Bytes(newCode.length + 256);
         int at = codeStart + codeLength;
         int exceptions = cf.u2(at);
-        ByteArrayOutputStream table = new ByteArrayOutputStream();
+        Bytes table = new Bytes();
         for (int i = 0; i < exceptions; i++) {
             int e = at + 2 + 8 * i;
             put2(table, target(cf.u2(e), newPos, exitPos));
@@ -583,7 +582,7 @@ final class CodeRewriter {
             out.write(a, 0, a.length);
         }
         byte[] body = out.toByteArray();
-        ByteArrayOutputStream whole = new ByteArrayOutputStream(body.length + 6);
+        Bytes whole = new Bytes(body.length + 6);
         put2(whole, cf.u2(method.codeAttribute));
         put4(whole, body.length);
         whole.write(body, 0, body.length);
@@ -598,12 +597,12 @@ final class CodeRewriter {
         return exitPos[old] >= 0 ? exitPos[old] : newPos[old];
     }
 
-    private static void put2(ByteArrayOutputStream o, int v) {
+    private static void put2(Bytes o, int v) {
         o.write(v >> 8);
         o.write(v);
     }
 
-    private static void put4(ByteArrayOutputStream o, int v) {
+    private static void put4(Bytes o, int v) {
         o.write(v >>> 24);
         o.write(v >> 16);
         o.write(v >> 8);
@@ -611,7 +610,7 @@ final class CodeRewriter {
     }
 
     private byte[] lineNumbers(int at, int[] newPos, int[] exitPos) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        Bytes o = new Bytes();
         put2(o, cf.u2(at));
         int n = cf.u2(at + 6);
         put4(o, 2 + 4 * n);
@@ -625,7 +624,7 @@ final class CodeRewriter {
     }
 
     private byte[] localVariables(int at, int[] newPos, int[] exitPos) {
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        Bytes o = new Bytes();
         put2(o, cf.u2(at));
         int n = cf.u2(at + 6);
         put4(o, 2 + 10 * n);
@@ -759,7 +758,7 @@ final class CodeRewriter {
             localsOf.add(locals);
             stackOf.add(stack);
         }
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        Bytes o = new Bytes();
         put2(o, offsets.size());
         int previous = -1;
         for (int i = 0; i < offsets.size(); i++) {
@@ -781,7 +780,7 @@ final class CodeRewriter {
             }
         }
         byte[] frames = o.toByteArray();
-        ByteArrayOutputStream whole = new ByteArrayOutputStream(frames.length + 6);
+        Bytes whole = new Bytes(frames.length + 6);
         put2(whole, nameIndex);
         put4(whole, frames.length);
         whole.write(frames, 0, frames.length);
@@ -818,7 +817,7 @@ final class CodeRewriter {
         return out;
     }
 
-    private static void writeType(ByteArrayOutputStream o, int t) {
+    private static void writeType(Bytes o, int t) {
         int tag = t >>> 16;
         o.write(tag);
         if (tag == OBJECT || tag == UNINITIALIZED) {

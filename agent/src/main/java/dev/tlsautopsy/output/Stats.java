@@ -68,7 +68,15 @@ public final class Stats {
         connections++;
         tick++;
         (e.handshakeCompleted() ? outcomes : handshakeOutcomes)[o]++;
-        byApi.computeIfAbsent(e.api().isEmpty() ? "SSLEngine" : e.api(), k -> new long[N])[o]++;
+        // no lambdas on a connection's path: the first one's bootstrap would cost the application's first
+        // connection milliseconds
+        String api = e.api().isEmpty() ? "SSLEngine" : e.api();
+        long[] counts = byApi.get(api);
+        if (counts == null) {
+            counts = new long[N];
+            byApi.put(api, counts);
+        }
+        counts[o]++;
         if (maxPeers > 0) {
             PeerCounts p = byPeer.get(e.peerKey());
             if (p == null) {
@@ -115,8 +123,16 @@ public final class Stats {
 
     /** A connection of this api started (its ending comes through {@link #add}). */
     public void started(String api) {
-        startedByApi.computeIfAbsent(api.isEmpty() ? "SSLEngine" : api, k -> new java.util.concurrent.atomic.AtomicLong())
-                .incrementAndGet();
+        String key = api.isEmpty() ? "SSLEngine" : api;
+        java.util.concurrent.atomic.AtomicLong n = startedByApi.get(key);
+        if (n == null) {
+            java.util.concurrent.atomic.AtomicLong fresh = new java.util.concurrent.atomic.AtomicLong();
+            n = startedByApi.putIfAbsent(key, fresh);
+            if (n == null) {
+                n = fresh;
+            }
+        }
+        n.incrementAndGet();
     }
 
     /** Connections of this api finished. */

@@ -24,8 +24,16 @@ final class NettyAccess {
             return null;
         }
         try {
-            Method m = METHODS.computeIfAbsent(target.getClass().getName() + "#" + name, k -> find(target.getClass(), name));
-            return m == null ? null : m.invoke(target);
+            String key = target.getClass().getName() + "#" + name;
+            Method m = METHODS.get(key);
+            if (m == null) {
+                m = find(target.getClass(), name);
+                if (m == null) {
+                    return null;
+                }
+                METHODS.putIfAbsent(key, m);
+            }
+            return m.invoke(target);
         } catch (ReflectiveOperationException | RuntimeException e) {
             return null;
         }
