@@ -47,9 +47,14 @@ public final class Agent {
                         + "); nothing changed");
                 return;
             }
+            // here, not later: HotSpot's warning that appending disables class data sharing for the
+            // application's classes comes out before anything the application prints
             appendBootstrap(inst);
             StartupTiming.mark("boot class path");
-            String line = dev.tlsautopsy.instrument.Installer.install(options, inst, version(), atStartup);
+            String line = atStartup
+                    // the rest happens on the agent's start thread, while the application starts
+                    ? dev.tlsautopsy.instrument.Startup.begin(options, inst, version())
+                    : dev.tlsautopsy.instrument.Installer.install(options, inst, version());
             active = line;
             // lets `attach` report where the summary goes, and refuse a second copy
             System.setProperty(ACTIVE_PROPERTY, line);

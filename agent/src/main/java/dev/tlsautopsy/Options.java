@@ -51,6 +51,32 @@ public final class Options {
         }
     }
 
+    /** Where the summary goes: the {@code summary} option's path, by default one in the working directory; null when off. */
+    public java.nio.file.Path summaryPath() {
+        if ("off".equals(summary)) {
+            return null;
+        }
+        if (summary != null) {
+            return java.nio.file.Paths.get(summary).toAbsolutePath();
+        }
+        String name = "tls-autopsy-" + pid() + ".json";
+        java.nio.file.Path cwd = java.nio.file.Paths.get("").toAbsolutePath();
+        return java.nio.file.Files.isWritable(cwd) ? cwd.resolve(name) : java.nio.file.Paths.get(System.getProperty("java.io.tmpdir"), name);
+    }
+
+    /**
+     * This JVM's process id; on Linux read from {@code /proc/self} ({@code ProcessHandle} starts a thread
+     * pool's worth of classes, which would cost premain time).
+     */
+    static long pid() {
+        try {
+            java.io.File self = new java.io.File("/proc/self").getCanonicalFile();
+            return Long.parseLong(self.getName());
+        } catch (java.io.IOException | RuntimeException notLinux) {
+            return ProcessHandle.current().pid();
+        }
+    }
+
     public static Options defaults() {
         try {
             return new Options(Map.of());

@@ -13,12 +13,22 @@ public final class StartupTiming {
     private StartupTiming() {
     }
 
+    private static final java.util.concurrent.atomic.AtomicLong FILTER_NANOS = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicInteger FILTERED = new java.util.concurrent.atomic.AtomicInteger();
+
     public static void mark(String step) {
         if (ON) {
             long micros = (System.nanoTime() - START) / 1000;
             System.err.println("tls-autopsy timing: " + step + " at " + micros / 1000 + "." + (micros % 1000) / 100
-                    + " ms on " + Thread.currentThread().getName() + cpu());
+                    + " ms on " + Thread.currentThread().getName() + cpu() + "; " + FILTERED.get() + " classes filtered in "
+                    + FILTER_NANOS.get() / 100_000 / 10.0 + " ms");
         }
+    }
+
+    /** The transformer decided whether to weave a class in this time. */
+    public static void filtered(long nanos) {
+        FILTER_NANOS.addAndGet(nanos);
+        FILTERED.incrementAndGet();
     }
 
     /** This thread's CPU time so far (Linux: /proc/thread-self/stat, in clock ticks of 10 ms). */

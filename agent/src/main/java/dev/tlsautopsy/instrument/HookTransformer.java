@@ -53,7 +53,11 @@ final class HookTransformer implements ClassFileTransformer {
         }
         List<MethodHook> hooks = null;
         try {
+            long t0 = StartupTiming.ON ? System.nanoTime() : 0;
             hooks = hooksFor(className, loader, classfileBuffer);
+            if (StartupTiming.ON) {
+                StartupTiming.filtered(System.nanoTime() - t0);
+            }
             if (hooks == null) {
                 return null;
             }

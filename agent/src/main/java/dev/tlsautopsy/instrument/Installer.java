@@ -25,14 +25,23 @@ public final class Installer {
     private Installer() {
     }
 
-    /**
-     * Installs everything; returns the line the agent prints at start. In premain only what cannot wait
-     * happens (each step costs the application's start-up time): the hooks are declared and the transformer
-     * registered, so that every class loaded from now on is woven as it loads. The tracker and the outputs
-     * are built on a background thread, in parallel with the application's own start, and a hook that runs
-     * before they are connected waits for them (bounded). On attach all of it is done before this returns.
-     */
-    public static String install(Options options, Instrumentation inst, String agentVersion, boolean atStartup) {
+    /** The stacks the options enable, their hooks declared, and the transformer that weaves them. */
+    private static final class Declared {
+        final Stack[] enabled;
+        final HookSet[] sets;
+        final PlatformMBeanServerHook jmx;
+        final HookTransformer transformer;
+
+        Declared(Stack[] enabled, HookSet[] sets, PlatformMBeanServerHook jmx, HookTransformer transformer) {
+            this.enabled = enabled;
+            this.sets = sets;
+            this.jmx = jmx;
+            this.transformer = transformer;
+        }
+    }
+
+    /** Declares the hooks of every enabled stack (and the platform MBean server's). */
+    private static Declared declare(Options options) {
         Stack[] stacks = stacks();
         PlatformMBeanServerHook jmx = new PlatformMBeanServerHook();
         Stack[] all = java.util.Arrays.copyOf(stacks, stacks.length + 1);
@@ -40,7 +49,6 @@ public final class Installer {
         Stack[] enabled = new Stack[all.length];
         HookSet[] sets = new HookSet[all.length];
         List<HookSet> active = new ArrayList<>();
-        List<String> groups = new ArrayList<>();
         for (int i = 0; i < all.length; i++) {
             if (i == stacks.length || options.instrument.contains(all[i].group())) {
                 enabled[i] = all[i];
@@ -54,30 +62,43 @@ public final class Installer {
                     }
                 }
                 active.add(sets[i]);
-                if (i < stacks.length) {
-                    if (!groups.contains(all[i].group())) {
-                        groups.add(all[i].group());
-                    }
-                }
             }
         }
-        HookTransformer transformer = new HookTransformer(active);
-        Path summary = "off".equals(options.summary) ? null : Outputs.summaryPath(options.summary);
-        Start start = new Start(inst, options, agentVersion, summary, enabled, sets, jmx, transformer, atStartup);
-        if (atStartup) {
-            Thread t = new Thread(start, "tls-autopsy-start");
-            t.setDaemon(true);
-            Hooks.starting(t);
-            inst.addTransformer(transformer, true);
-            t.start();
-        } else {
-            inst.addTransformer(transformer, true);
-            start.run();
+        StartupTiming.mark("declared");
+        return new Declared(enabled, sets, jmx, new HookTransformer(active));
+    }
+
+    /**
+     * On attach: installs everything before it returns (the classes already loaded are retransformed), and
+     * returns the line the agent prints.
+     */
+    public static String install(Options options, Instrumentation inst, String agentVersion) {
+        Declared d = declare(options);
+        Path summary = options.summaryPath();
+        inst.addTransformer(d.transformer, true);
+        new Start(inst, options, agentVersion, summary, d, false).run();
+        return Startup.line(options, agentVersion, summary);
+    }
+
+    /**
+     * At start-up, on the agent's start thread: the hooks are declared and the gate premain registered opened to them; then the tracker, the outputs and
+     * the services start, in parallel with the application (a hook that runs before they are connected
+     * waits for them, bounded).
+     */
+    static void startInBackground(Options options, Instrumentation inst, String agentVersion, Path summary, Gate gate) {
+        Declared d;
+        try {
+            d = declare(options);
+        } catch (Throwable t) {
+            gate.open(null);
+            Hooks.install(null);
+            System.err.println("tls-autopsy: not installed: " + t);
+            return;
         }
-        StartupTiming.mark("transformer");
-        return "tls-autopsy " + agentVersion + ": instrumenting " + (groups.isEmpty() ? "nothing" : String.join(",", groups))
-                + " on Java " + System.getProperty("java.runtime.version") + "; summary: " + (summary == null ? "off" : summary.toString())
-                + (options.recording == null ? "" : "; recording: " + options.recording);
+        Hooks.starting(Thread.currentThread());
+        gate.open(d.transformer);
+        StartupTiming.mark("gate open");
+        new Start(inst, options, agentVersion, summary, d, true).run();
     }
 
     /**
@@ -96,16 +117,15 @@ public final class Installer {
         private final HookTransformer transformer;
         private final boolean atStartup;
 
-        Start(Instrumentation inst, Options options, String agentVersion, Path summary, Stack[] enabled, HookSet[] sets,
-              PlatformMBeanServerHook jmx, HookTransformer transformer, boolean atStartup) {
+        Start(Instrumentation inst, Options options, String agentVersion, Path summary, Declared d, boolean atStartup) {
             this.inst = inst;
             this.options = options;
             this.agentVersion = agentVersion;
             this.summary = summary;
-            this.enabled = enabled;
-            this.sets = sets;
-            this.jmx = jmx;
-            this.transformer = transformer;
+            this.enabled = d.enabled;
+            this.sets = d.sets;
+            this.jmx = d.jmx;
+            this.transformer = d.transformer;
             this.atStartup = atStartup;
         }
 

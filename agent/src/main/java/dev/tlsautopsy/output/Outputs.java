@@ -57,29 +57,6 @@ public final class Outputs implements Publisher, LongSupplier {
         return stats;
     }
 
-    /** The summary's path for the {@code summary=} option (null: the default, in the working directory). */
-    public static Path summaryPath(String option) {
-        if (option != null) {
-            return Paths.get(option).toAbsolutePath();
-        }
-        String name = "tls-autopsy-" + pid() + ".json";
-        Path cwd = Paths.get("").toAbsolutePath();
-        return Files.isWritable(cwd) ? cwd.resolve(name) : Paths.get(System.getProperty("java.io.tmpdir"), name);
-    }
-
-    /**
-     * This JVM's process id; on Linux read from {@code /proc/self} ({@code ProcessHandle} starts a thread
-     * pool's worth of classes, which would cost premain time).
-     */
-    static long pid() {
-        try {
-            java.io.File self = new java.io.File("/proc/self").getCanonicalFile();
-            return Long.parseLong(self.getName());
-        } catch (java.io.IOException | RuntimeException notLinux) {
-            return ProcessHandle.current().pid();
-        }
-    }
-
     /** Starts the JFR recording at once (events from the first connection on). */
     public void start(LongSupplier openConnections) {
         this.open = openConnections;
