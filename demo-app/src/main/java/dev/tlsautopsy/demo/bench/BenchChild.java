@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  *                    after a warm-up, R measured rounds, each printing {@code round churn-API <CPU ns per connection>}
  * bulk MIB R         R rounds of MIB MiB through an in-memory SSLEngine pair, each printing
  *                    {@code round bulk <CPU ns per MiB>}
+ *                    (R = 0: paired turns; before each round the child prints {@code turn ready} and waits for a
+ *                    line on its stdin, so that {@link Bench} can alternate two live JVMs round by round; it ends
+ *                    at EOF)
  * finished N         N in-memory connections opened and closed; then the heap still in use
  * open N             N in-memory connections handshaken and kept open; then the heap in use
  * first-handshake MS milliseconds from JVM start to the first handshake, the application's TLS starting MS ms in
@@ -67,21 +70,71 @@ public final class BenchChild {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
+    /**
+     * CPU time of the Java threads, in nanoseconds: the whole process less the JVM's own compiler, GC and VM
+     * threads (Linux, from {@code /proc/self/task/<tid>/schedstat}). Those threads work on their own schedule
+     * (a compilation or a concurrent cycle lands in whichever round it lands in) and made the throughput
+     * rounds vary by +-25 %; the application's threads and the agent's (hooks and background threads
+     * alike) are all counted. Threads that ended during the round are counted too (they are in the
+     * process's time). Falls back to the whole process elsewhere.
+     */
+    static long javaThreadsCpuNanos() {
+        long process = processCpuNanos();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return process;
+        }
+        long jvm = 0;
+        for (java.io.File t : tasks) {
+            try {
+                String comm = new String(java.nio.file.Files.readAllBytes(new java.io.File(t, "comm").toPath())).trim();
+                if (jvmInternal(comm)) {
+                    String sched = new String(java.nio.file.Files.readAllBytes(new java.io.File(t, "schedstat").toPath()));
+                    jvm += Long.parseLong(sched.substring(0, sched.indexOf(' ')));
+                }
+            } catch (java.io.IOException | RuntimeException ended) {
+                // the thread ended while we looked
+            }
+        }
+        return process - jvm;
+    }
+
+    private static boolean jvmInternal(String comm) {
+        return comm.startsWith("C1 CompilerThre") || comm.startsWith("C2 CompilerThre") || comm.startsWith("GC Thread")
+                || comm.startsWith("G1 ") || comm.startsWith("VM Thread") || comm.startsWith("VM Periodic")
+                || comm.startsWith("Sweeper") || comm.startsWith("Monitor Deflati");
+    }
+
+    private static final java.io.BufferedReader STDIN =
+            new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+
+    /** Whether round {@code done} runs: {@code rounds} of them, or (0) one per line the parent writes. */
+    private static boolean another(int done, int rounds) throws java.io.IOException {
+        if (rounds > 0) {
+            return done < rounds;
+        }
+        System.out.println("turn ready");
+        System.out.flush();
+        return STDIN.readLine() != null;
+    }
+
     private static void churn(TlsContexts tls, Env.Api api, int n, int rounds) throws Exception {
         byte[] kib = new byte[1024];
         // warm-up: the JIT, the session caches and the agent's first transformations are not measured
         churnRun(tls, api, Math.max(50, n), kib);
         double total = 0;
-        for (int r = 0; r < rounds; r++) {
-            long cpu0 = processCpuNanos();
+        int r = 0;
+        for (; another(r, rounds); r++) {
+            long cpu0 = javaThreadsCpuNanos();
             long t0 = System.nanoTime();
             churnRun(tls, api, n, kib);
             long wall = System.nanoTime() - t0;
             System.out.printf("round churn-%s %.0f cpu-ns/connection %.1f connections/s%n", api,
-                    (processCpuNanos() - cpu0) / (double) n, n / (wall / 1e9));
+                    (javaThreadsCpuNanos() - cpu0) / (double) n, n / (wall / 1e9));
+            System.out.flush();
             total += n / (wall / 1e9);
         }
-        System.out.printf("result churn-%s %.1f connections/s%n", api, total / rounds);
+        System.out.printf("result churn-%s %.1f connections/s%n", api, total / Math.max(1, r));
     }
 
     private static void churnRun(TlsContexts tls, Env.Api api, int n, byte[] kib) throws Exception {
@@ -146,9 +199,10 @@ public final class BenchChild {
         MemoryPair p = new MemoryPair(tls, "TLSv1.3");
         p.handshake();
         double total = 0;
-        for (int r = 0; r < rounds; r++) {
+        int r = 0;
+        for (; another(r, rounds); r++) {
             long got = 0;
-            long cpu0 = processCpuNanos();
+            long cpu0 = javaThreadsCpuNanos();
             long t0 = System.nanoTime();
             for (long sent = 0; sent < bytes; sent += chunk.capacity()) {
                 chunk.clear();
@@ -158,12 +212,13 @@ public final class BenchChild {
             if (got < bytes) {
                 throw new IllegalStateException("the server got " + got + " of " + bytes + " bytes");
             }
-            System.out.printf("round bulk %.0f cpu-ns/MiB %.1f MiB/s%n", (processCpuNanos() - cpu0) / (double) mibPerRound,
+            System.out.printf("round bulk %.0f cpu-ns/MiB %.1f MiB/s%n", (javaThreadsCpuNanos() - cpu0) / (double) mibPerRound,
                     mibPerRound / seconds);
+            System.out.flush();
             total += mibPerRound / seconds;
         }
         p.close();
-        System.out.printf("result bulk %.1f MiB/s%n", total / rounds);
+        System.out.printf("result bulk %.1f MiB/s%n", total / Math.max(1, r));
     }
 
     private static void finished(TlsContexts tls, int n) throws Exception {
@@ -185,6 +240,13 @@ public final class BenchChild {
 
     private static void open(TlsContexts tls, int n) throws Exception {
         List<MemoryPair> pairs = new ArrayList<>();
+        // the first connections create what every later one shares (the JDK's and the agent's lazily built
+        // state, the JIT's code): a warm-up keeps that out of the per-connection figure
+        for (int i = 0; i < 200; i++) {
+            MemoryPair p = new MemoryPair(tls, "TLSv1.3");
+            p.handshake();
+            p.close();
+        }
         long before = usedHeapAfterGc();
         for (int i = 0; i < n; i++) {
             MemoryPair p = new MemoryPair(tls, "TLSv1.3");
