@@ -175,6 +175,9 @@ public final class Bench {
                     without.add(wo);
                     with.add(wi);
                     pair.add(wo / wi);
+                    if (Boolean.getBoolean("bench.turns")) {
+                        System.err.printf(Locale.ROOT, "  pair %d turn %d: without %.0f with %.0f ratio %.3f%n", p, t, wo, wi, wo / wi);
+                    }
                 }
             }
             ratios.add(pair);
