@@ -25,6 +25,8 @@ final class HookTransformer implements ClassFileTransformer {
     private final List<TypeHooks> subtypes = new ArrayList<>();
     private final Supertypes supertypes = new Supertypes();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    /** Classes woven ahead, by internal name: {the class file read from the class path, woven or null}. */
+    private final Map<String, byte[][]> ahead = new ConcurrentHashMap<>();
 
     HookTransformer(List<HookSet> sets) {
         for (HookSet s : sets) {
@@ -50,6 +52,12 @@ final class HookTransformer implements ClassFileTransformer {
                             ProtectionDomain domain, byte[] classfileBuffer) {
         if (className == null) {
             return null;
+        }
+        if (!ahead.isEmpty() && classBeingRedefined == null && loader == ClassLoader.getSystemClassLoader()) {
+            byte[][] w = ahead.remove(className);
+            if (w != null && java.util.Arrays.equals(w[0], classfileBuffer)) {
+                return w[1];
+            }
         }
         List<MethodHook> hooks = null;
         try {
@@ -78,6 +86,16 @@ final class HookTransformer implements ClassFileTransformer {
             }
             return null;
         }
+    }
+
+    /**
+     * Weaves a class of the application's class path before it loads ({@code internalName}'s class file
+     * as read from there); when it loads with exactly these bytes, the woven ones are used as they are.
+     */
+    void weaveAhead(String internalName, byte[] classFile) {
+        // null woven bytes too: a class none of whose own methods is hooked loads as it is
+        ahead.put(internalName, new byte[][] {classFile,
+            transform(null, ClassLoader.getSystemClassLoader(), internalName, null, null, classFile)});
     }
 
     /** The hooks for this class, or null: by name, then (for candidates only) by superclass. */

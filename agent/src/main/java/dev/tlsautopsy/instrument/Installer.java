@@ -192,6 +192,9 @@ public final class Installer {
                         }
                     }
                 }
+                StartupTiming.mark("JDK classes woven");
+                weaveAhead(enabled, transformer, inst);
+                StartupTiming.mark("library classes woven ahead");
             }
             outputs.startServices();
             // a JMX server that exists already (and, on attach, one anyway) gets the MBean now; otherwise
@@ -220,6 +223,33 @@ public final class Installer {
             if (tracker.untracked() > 0) {
                 System.err.println("tls-autopsy: " + tracker.untracked() + " connection(s) were not recorded:"
                         + " the tracking limit (tlsautopsy.maxTracked=" + Tracker.MAX_TRACKED + ") was reached");
+            }
+        }
+    }
+
+    /**
+     * The libraries' classes the stacks weave that are on the application's class path and not loaded yet,
+     * woven here, off the thread that will load them (a Netty server loads SslHandler on its event loop,
+     * in its first connection).
+     */
+    private static void weaveAhead(Stack[] enabled, HookTransformer transformer, Instrumentation inst) {
+        ClassLoader app = ClassLoader.getSystemClassLoader();
+        java.util.Set<String> loaded = new java.util.HashSet<>();
+        for (Class<?> c : inst.getInitiatedClasses(app)) {
+            loaded.add(c.getName());
+        }
+        for (Stack s : enabled) {
+            for (String name : s == null ? new String[0] : s.libraryClasses()) {
+                if (loaded.contains(name)) {
+                    continue;
+                }
+                try (java.io.InputStream in = app.getResourceAsStream(name.replace('.', '/') + ".class")) {
+                    if (in != null) {
+                        transformer.weaveAhead(name.replace('.', '/'), in.readAllBytes());
+                    }
+                } catch (Throwable t) {
+                    // woven when it loads
+                }
             }
         }
     }

@@ -36,4 +36,13 @@ public interface Stack {
     default String[] jdkClasses() {
         return new String[0];
     }
+
+    /**
+     * A library's classes this stack weaves, worth weaving ahead (not loading) when they are on the
+     * application's class path: their woven bytes wait for the class to load, which then costs the loading
+     * thread a comparison instead of a weaving.
+     */
+    default String[] libraryClasses() {
+        return new String[0];
+    }
 }

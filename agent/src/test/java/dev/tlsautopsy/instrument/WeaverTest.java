@@ -176,6 +176,35 @@ class WeaverTest {
     }
 
     @Test
+    void aClassWovenAheadLoadsWithThoseBytesOnlyIfItsClassFileIsTheSame() throws Exception {
+        HookSet hooks = new HookSet(1, "test");
+        hooks.type(Sample.class.getName()).method(0, "read", "([BII)I").enter(self()).exit(returned());
+        HookTransformer transformer = new HookTransformer(List.of(hooks));
+        String name = Sample.class.getName().replace('.', '/');
+        byte[] original;
+        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(name + ".class")) {
+            original = in.readAllBytes();
+        }
+        ClassLoader app = ClassLoader.getSystemClassLoader();
+        transformer.weaveAhead(name, original.clone());
+        byte[] ahead = transformer.transform(null, app, name, null, null, original.clone());
+        assertTrue(ahead != null && !Arrays.equals(ahead, original), "woven ahead");
+        // used once: the next load of the same bytes is woven anew, to the same result
+        byte[] again = transformer.transform(null, app, name, null, null, original.clone());
+        assertTrue(again != ahead && Arrays.equals(again, ahead));
+        // a class file that differs from the one woven ahead (a string constant changed) is woven as it is
+        byte[] changed = original.clone();
+        int at = new String(changed, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("negative ");
+        changed[at] = 'N';
+        transformer.weaveAhead(name, changed);
+        byte[] woven = transformer.transform(null, app, name, null, null, original.clone());
+        assertTrue(Arrays.equals(woven, ahead), "the loaded class file is what is woven");
+        transformer.weaveAhead(name, original.clone());
+        byte[] other = transformer.transform(null, new ClassLoader(app) { }, name, null, null, original.clone());
+        assertTrue(Arrays.equals(other, ahead), "another loader's class is woven as it loads, to the same result");
+    }
+
+    @Test
     void enterAndExitSeeWhatTheyAskFor() throws Throwable {
         HookSet hooks = new HookSet(1, "test");
         HookSet.TypeHooks t = hooks.type(Sample.class.getName());

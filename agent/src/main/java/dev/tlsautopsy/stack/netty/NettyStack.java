@@ -43,6 +43,18 @@ public final class NettyStack implements Stack, Owner {
     }
 
     @Override
+    public String[] libraryClasses() {
+        // what a Netty TLS server or client loads (netty-handler's engines included, whichever provider it
+        // picks), under Netty's own package; relocated copies are woven as they load
+        return new String[] {"io.netty.handler.ssl.SslHandler", "io.netty.handler.ssl.SslUtils",
+            "io.netty.handler.ssl.JdkSslEngine", "io.netty.handler.ssl.ReferenceCountedOpenSslEngine",
+            "io.netty.handler.ssl.ConscryptAlpnSslEngine", "io.netty.channel.AbstractChannel$AbstractUnsafe",
+            "io.netty.channel.nio.AbstractNioByteChannel$NioByteUnsafe",
+            "io.netty.channel.epoll.AbstractEpollChannel$AbstractEpollUnsafe",
+            "io.netty.channel.uring.AbstractIoUringChannel$AbstractUringUnsafe"};
+    }
+
+    @Override
     public void declare(HookSet hooks) {
         TypeHooks handler = hooks.netty("io.netty.handler.ssl.SslHandler");
         handler.constructors(HANDLER_CREATED).exitOnReturn(self(), field("engine"));
