@@ -138,16 +138,6 @@ public final class Bench {
         return out;
     }
 
-    /** A 95 % bootstrap interval of {@code f(without, with)} over 2000 resamples. */
-    private double[] interval(List<Double> without, List<Double> with, java.util.function.BinaryOperator<Double> f) {
-        double[] b = new double[2000];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = f.apply(median(resample(without)), median(resample(with)));
-        }
-        Arrays.sort(b);
-        return new double[] {b[50], b[1949]};
-    }
-
     // ---------------------------------------------------------------- workloads
 
     /**
@@ -248,30 +238,52 @@ public final class Bench {
         }
     }
 
-    /** Milliseconds the agent adds from JVM start to a first result, in {@link #starts} fresh JVMs each way. */
+    /**
+     * Milliseconds the agent adds from JVM start to a first result, in {@link #starts} pairs of fresh JVMs
+     * started one after the other (the first alternating): the figure is the median of the pairs'
+     * differences, so that what the machine does at that moment weighs on both sides of each difference.
+     */
     private void added(String name, String jdk, String main, String prefix, double targetMillis) throws Exception {
         List<Double> without = new ArrayList<>();
         List<Double> with = new ArrayList<>();
-        List<Double> cpuWithout = new ArrayList<>();
-        List<Double> cpuWith = new ArrayList<>();
+        List<Double> diffs = new ArrayList<>();
+        List<Double> cpuDiffs = new ArrayList<>();
         for (int r = 0; r < starts; r++) {
             boolean agentFirst = r % 2 == 1;
+            double[] wo = null;
+            double[] wi = null;
             for (int k = 0; k < 2; k++) {
                 boolean withAgent = agentFirst == (k == 0);
                 double[] v = firstResult(jdk, withAgent, main, prefix);
-                (withAgent ? with : without).add(v[0]);
-                (withAgent ? cpuWith : cpuWithout).add(v[1]);
+                if (withAgent) {
+                    wi = v;
+                } else {
+                    wo = v;
+                }
             }
+            without.add(wo[0]);
+            with.add(wi[0]);
+            diffs.add(wi[0] - wo[0]);
+            cpuDiffs.add(wi[1] - wo[1]);
         }
-        double added = median(with) - median(without);
-        double[] ci = interval(without, with, (a, b) -> b - a);
+        double added = median(diffs);
+        double[] ci = interval(diffs);
         System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %-17s <= %-7.0f %s%n", name, median(without),
                 median(with), added, String.format(Locale.ROOT, "%+.0f..%+.0f", ci[0], ci[1]), targetMillis,
                 added <= targetMillis ? "met" : "MISSED");
-        double cpu = median(cpuWith) - median(cpuWithout);
-        double[] cpuCi = interval(cpuWithout, cpuWith, (a, b) -> b - a);
-        System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %-17s%n", "  CPU time of that JVM until then (ms)",
-                median(cpuWithout), median(cpuWith), cpu, String.format(Locale.ROOT, "%+.0f..%+.0f", cpuCi[0], cpuCi[1]));
+        double[] cpuCi = interval(cpuDiffs);
+        System.out.printf(Locale.ROOT, "%-50s %12s %12s %+8.0f   %-17s%n", "  CPU time of that JVM until then (ms)", "", "",
+                median(cpuDiffs), String.format(Locale.ROOT, "%+.0f..%+.0f", cpuCi[0], cpuCi[1]));
+    }
+
+    /** A 95 % bootstrap interval of the median of {@code v} over 2000 resamples. */
+    private double[] interval(List<Double> v) {
+        double[] b = new double[2000];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = median(resample(v));
+        }
+        Arrays.sort(b);
+        return new double[] {b[50], b[1949]};
     }
 
     private double[] firstResult(String jdk, boolean withAgent, String main, String prefix) throws Exception {
