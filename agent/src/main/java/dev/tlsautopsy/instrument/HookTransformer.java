@@ -27,6 +27,8 @@ final class HookTransformer implements ClassFileTransformer {
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     /** Classes woven ahead, by internal name: {the class file read from the class path, woven or null}. */
     private final Map<String, byte[][]> ahead = new ConcurrentHashMap<>();
+    /** By a library's top package (internal name, e.g. {@code io/netty/}): what to do when it is first used. */
+    private final Map<String, Runnable> onLibrary = new ConcurrentHashMap<>();
 
     HookTransformer(List<HookSet> sets) {
         for (HookSet s : sets) {
@@ -52,6 +54,9 @@ final class HookTransformer implements ClassFileTransformer {
                             ProtectionDomain domain, byte[] classfileBuffer) {
         if (className == null) {
             return null;
+        }
+        if (!onLibrary.isEmpty() && loader == ClassLoader.getSystemClassLoader()) {
+            libraryLoading(className);
         }
         if (!ahead.isEmpty() && classBeingRedefined == null && loader == ClassLoader.getSystemClassLoader()) {
             byte[][] w = ahead.remove(className);
@@ -85,6 +90,28 @@ final class HookTransformer implements ClassFileTransformer {
                 System.err.println("tls-autopsy: cannot instrument " + className.replace('/', '.') + ": " + t);
             }
             return null;
+        }
+    }
+
+    /**
+     * Runs {@code then} on a thread of its own when the application class loader first loads a class of the
+     * library these classes belong to (their first two package names).
+     */
+    void whenLibraryLoads(String[] classNames, Runnable then) {
+        String[] parts = classNames[0].split("\\.");
+        onLibrary.put(parts[0] + "/" + parts[1] + "/", then);
+    }
+
+    private void libraryLoading(String className) {
+        for (String library : onLibrary.keySet()) {
+            if (className.startsWith(library)) {
+                Runnable r = onLibrary.remove(library);
+                if (r != null) {
+                    Thread t = new Thread(r, "tls-autopsy-ahead");
+                    t.setDaemon(true);
+                    t.start();
+                }
+            }
         }
     }
 

@@ -193,8 +193,14 @@ public final class Installer {
                     }
                 }
                 StartupTiming.mark("JDK classes woven");
-                weaveAhead(enabled, transformer, inst);
-                StartupTiming.mark("library classes woven ahead");
+                // a library's classes are woven ahead once the application starts using the library (its
+                // first class loads): an application that has Netty on its class path but no use for it
+                // pays nothing
+                for (Stack s : enabled) {
+                    if (s != null && s.libraryClasses().length > 0) {
+                        transformer.whenLibraryLoads(s.libraryClasses(), new WeaveAhead(s, transformer, inst));
+                    }
+                }
             }
             outputs.startServices();
             // a JMX server that exists already (and, on attach, one anyway) gets the MBean now; otherwise
@@ -228,18 +234,29 @@ public final class Installer {
     }
 
     /**
-     * The libraries' classes the stacks weave that are on the application's class path and not loaded yet,
-     * woven here, off the thread that will load them (a Netty server loads SslHandler on its event loop,
-     * in its first connection).
+     * A library's classes a stack weaves that are on the application's class path and not loaded yet,
+     * woven on a thread of their own, off the thread that will load them (a Netty server loads SslHandler on
+     * its event loop, in its first connection).
      */
-    private static void weaveAhead(Stack[] enabled, HookTransformer transformer, Instrumentation inst) {
-        ClassLoader app = ClassLoader.getSystemClassLoader();
-        java.util.Set<String> loaded = new java.util.HashSet<>();
-        for (Class<?> c : inst.getInitiatedClasses(app)) {
-            loaded.add(c.getName());
+    private static final class WeaveAhead implements Runnable {
+        private final Stack stack;
+        private final HookTransformer transformer;
+        private final Instrumentation inst;
+
+        WeaveAhead(Stack stack, HookTransformer transformer, Instrumentation inst) {
+            this.stack = stack;
+            this.transformer = transformer;
+            this.inst = inst;
         }
-        for (Stack s : enabled) {
-            for (String name : s == null ? new String[0] : s.libraryClasses()) {
+
+        @Override
+        public void run() {
+            ClassLoader app = ClassLoader.getSystemClassLoader();
+            java.util.Set<String> loaded = new java.util.HashSet<>();
+            for (Class<?> c : inst.getInitiatedClasses(app)) {
+                loaded.add(c.getName());
+            }
+            for (String name : stack.libraryClasses()) {
                 if (loaded.contains(name)) {
                     continue;
                 }
@@ -251,6 +268,7 @@ public final class Installer {
                     // woven when it loads
                 }
             }
+            StartupTiming.mark("library classes woven ahead");
         }
     }
 

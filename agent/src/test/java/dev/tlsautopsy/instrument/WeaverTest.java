@@ -205,6 +205,25 @@ class WeaverTest {
     }
 
     @Test
+    void aLibrarysClassesAreWovenAheadOnlyOnceTheApplicationUsesIt() throws Exception {
+        HookTransformer transformer = new HookTransformer(List.of(new HookSet(1, "test")));
+        java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        transformer.whenLibraryLoads(new String[] {"org.lib.ssl.Handler"}, () -> {
+            runs.incrementAndGet();
+            ran.countDown();
+        });
+        ClassLoader app = ClassLoader.getSystemClassLoader();
+        transformer.transform(null, app, "com/example/Main", null, null, new byte[0]);
+        transformer.transform(null, new ClassLoader(app) { }, "org/lib/Other", null, null, new byte[0]);
+        assertEquals(1, ran.getCount(), "not the library, or not from the application's class path");
+        transformer.transform(null, app, "org/lib/util/First", null, null, new byte[0]);
+        transformer.transform(null, app, "org/lib/util/Second", null, null, new byte[0]);
+        assertTrue(ran.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(1, runs.get());
+    }
+
+    @Test
     void enterAndExitSeeWhatTheyAskFor() throws Throwable {
         HookSet hooks = new HookSet(1, "test");
         HookSet.TypeHooks t = hooks.type(Sample.class.getName());
