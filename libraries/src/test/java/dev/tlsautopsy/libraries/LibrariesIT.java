@@ -202,8 +202,11 @@ class LibrariesIT {
                             && clients.stream().filter(s -> s.equals("CLEAN/PEER")).count() >= 2, records);
                 }
                 case "reset-retried" -> {
-                    // java.net.http retries the request once on a reset connection: two connections, both reset
-                    expect(failures, e.getKey(), records.size() == 4 && clients.equals(List.of("RESET/PEER", "RESET/PEER")), records);
+                    // java.net.http usually retries the request once on a reset connection, but not always (JDK 17,
+                    // about one run in ten, by the timing of the reset against its request): one connection or
+                    // two, every one reset
+                    expect(failures, e.getKey(), (records.size() == 4 && clients.equals(List.of("RESET/PEER", "RESET/PEER")))
+                            || (records.size() == 2 && clients.equals(List.of("RESET/PEER"))), records);
                 }
                 case "none" -> expect(failures, e.getKey(), records.isEmpty(), records);
                 case "race" -> {
