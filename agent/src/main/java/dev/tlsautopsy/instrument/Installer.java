@@ -81,9 +81,9 @@ public final class Installer {
     }
 
     /**
-     * At start-up, on the agent's start thread: the hooks are declared and the gate premain registered opened to them; then the tracker, the outputs and
-     * the services start, in parallel with the application (a hook that runs before they are connected
-     * waits for them, bounded).
+     * At start-up, on the agent's start thread: the hooks are declared and the gate premain registered is
+     * opened to them; then the tracker, the outputs and the services start, in parallel with the
+     * application (a hook that runs before they are connected waits for them, bounded).
      */
     static void startInBackground(Options options, Instrumentation inst, String agentVersion, Path summary, Gate gate) {
         Declared d;
