@@ -55,17 +55,17 @@ final class HookTransformer implements ClassFileTransformer {
         if (className == null) {
             return null;
         }
-        if (!onLibrary.isEmpty() && loader == ClassLoader.getSystemClassLoader()) {
-            libraryLoading(className);
-        }
-        if (!ahead.isEmpty() && classBeingRedefined == null && loader == ClassLoader.getSystemClassLoader()) {
-            byte[][] w = ahead.remove(className);
-            if (w != null && java.util.Arrays.equals(w[0], classfileBuffer)) {
-                return w[1];
-            }
-        }
         List<MethodHook> hooks = null;
         try {
+            if (!onLibrary.isEmpty() && loader == ClassLoader.getSystemClassLoader()) {
+                libraryLoading(className);
+            }
+            if (!ahead.isEmpty() && classBeingRedefined == null && loader == ClassLoader.getSystemClassLoader()) {
+                byte[][] w = ahead.remove(className);
+                if (w != null && java.util.Arrays.equals(w[0], classfileBuffer)) {
+                    return w[1];
+                }
+            }
             long t0 = StartupTiming.ON ? System.nanoTime() : 0;
             hooks = hooksFor(className, loader, classfileBuffer);
             if (StartupTiming.ON) {
@@ -107,9 +107,14 @@ final class HookTransformer implements ClassFileTransformer {
             if (className.startsWith(library)) {
                 Runnable r = onLibrary.remove(library);
                 if (r != null) {
-                    Thread t = new Thread(r, "tls-autopsy-ahead");
-                    t.setDaemon(true);
-                    t.start();
+                    try {
+                        // started from the application's thread: none of its inheritable thread locals
+                        Thread t = new Thread(null, r, "tls-autopsy-ahead", 0, false);
+                        t.setDaemon(true);
+                        t.start();
+                    } catch (Throwable t) {
+                        // the library's classes are woven as they load
+                    }
                 }
             }
         }
