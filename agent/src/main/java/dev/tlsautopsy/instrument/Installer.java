@@ -76,7 +76,7 @@ public final class Installer {
         Declared d = declare(options);
         Path summary = options.summaryPath();
         inst.addTransformer(d.transformer, true);
-        new Start(inst, options, agentVersion, summary, d, false).run();
+        new Start(inst, options, agentVersion, summary, d, false, System.nanoTime()).run();
         return Startup.line(options, agentVersion, summary);
     }
 
@@ -85,7 +85,8 @@ public final class Installer {
      * opened to them; then the tracker, the outputs and the services start, in parallel with the
      * application (a hook that runs before they are connected waits for them, bounded).
      */
-    static void startInBackground(Options options, Instrumentation inst, String agentVersion, Path summary, Gate gate) {
+    static void startInBackground(Options options, Instrumentation inst, String agentVersion, Path summary, Gate gate,
+                                  long startedAt) {
         Declared d;
         try {
             d = declare(options);
@@ -98,7 +99,7 @@ public final class Installer {
         Hooks.starting(Thread.currentThread());
         gate.open(d.transformer);
         StartupTiming.mark("gate open");
-        new Start(inst, options, agentVersion, summary, d, true).run();
+        new Start(inst, options, agentVersion, summary, d, true, startedAt).run();
     }
 
     /**
@@ -116,8 +117,10 @@ public final class Installer {
         private final PlatformMBeanServerHook jmx;
         private final HookTransformer transformer;
         private final boolean atStartup;
+        private final long startedAt;
 
-        Start(Instrumentation inst, Options options, String agentVersion, Path summary, Declared d, boolean atStartup) {
+        Start(Instrumentation inst, Options options, String agentVersion, Path summary, Declared d, boolean atStartup,
+              long startedAt) {
             this.inst = inst;
             this.options = options;
             this.agentVersion = agentVersion;
@@ -127,6 +130,7 @@ public final class Installer {
             this.jmx = d.jmx;
             this.transformer = d.transformer;
             this.atStartup = atStartup;
+            this.startedAt = startedAt;
         }
 
         @Override
@@ -153,7 +157,7 @@ public final class Installer {
                 System.err.println("tls-autopsy: not installed: " + t);
                 return;
             }
-            new Services(inst, transformer, enabled, outputs, atStartup).run();
+            new Services(inst, transformer, enabled, outputs, atStartup, startedAt).run();
         }
     }
 
@@ -164,13 +168,16 @@ public final class Installer {
         private final Stack[] enabled;
         private final Outputs outputs;
         private final boolean atStartup;
+        private final long startedAt;
 
-        Services(Instrumentation inst, HookTransformer transformer, Stack[] enabled, Outputs outputs, boolean atStartup) {
+        Services(Instrumentation inst, HookTransformer transformer, Stack[] enabled, Outputs outputs, boolean atStartup,
+                 long startedAt) {
             this.inst = inst;
             this.transformer = transformer;
             this.enabled = enabled;
             this.outputs = outputs;
             this.atStartup = atStartup;
+            this.startedAt = startedAt;
         }
 
         @Override
@@ -202,11 +209,15 @@ public final class Installer {
                     }
                 }
             }
-            outputs.startServices();
             // a JMX server that exists already (and, on attach, one anyway) gets the MBean now; otherwise
             // the platform MBean server hook registers it when JMX is first used
             if (!atStartup || !javax.management.MBeanServerFactory.findMBeanServer(null).isEmpty()) {
                 outputs.registerMBean(java.lang.management.ManagementFactory.getPlatformMBeanServer());
+            }
+            if (atStartup) {
+                outputs.startServicesOnFirstEnding(startedAt);
+            } else {
+                outputs.startServices(startedAt);
             }
             StartupTiming.mark("services started");
         }
@@ -277,7 +288,7 @@ public final class Installer {
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
             try {
-                if (inst.isModifiableClass(c) && transformer.wants(c)) {
+                if (transformer.wants(c) && inst.isModifiableClass(c)) {
                     loaded.add(c);
                 }
             } catch (Throwable unresolvable) {

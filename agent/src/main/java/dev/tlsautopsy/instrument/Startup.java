@@ -20,6 +20,7 @@ public final class Startup implements Runnable {
     private final Instrumentation inst;
     private final String agentVersion;
     private final Path summary;
+    private final long startedAt = System.nanoTime();
     private Gate gate;
 
     private Startup(Options options, Instrumentation inst, String agentVersion, Path summary) {
@@ -45,7 +46,7 @@ public final class Startup implements Runnable {
     @Override
     public void run() {
         try {
-            Installer.startInBackground(options, inst, agentVersion, summary, gate);
+            Installer.startInBackground(options, inst, agentVersion, summary, gate, startedAt);
         } catch (Throwable t) {
             gate.open(null);
             System.err.println("tls-autopsy: not installed: " + t);

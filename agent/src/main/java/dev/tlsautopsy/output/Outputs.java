@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.MessageDigest;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -83,8 +84,35 @@ public final class Outputs implements Publisher, LongSupplier {
         }
     }
 
-    /** The JFR statistics event and the periodic summary: off the start-up path, on the caller's thread. */
-    public void startServices() {
+    /** Counted down by the first ending: at start-up, the services wait for it (bounded). */
+    private final CountDownLatch firstEnding = new CountDownLatch(1);
+    private volatile boolean anyEnded;
+
+    /** The longest the services wait at start-up for a first ending. */
+    static final long SERVICES_AT_LATEST_MILLIS = 10_000;
+
+    /**
+     * At start-up: the outputs' services start once the first connection has ended, or after the summary's
+     * interval (at most 10 s) when none has: there is nothing to report before that, and the application's
+     * own start, whose first connection they would otherwise compete with for CPU, is past. On the caller's
+     * (the agent's start) thread. {@code startedAt}: {@link System#nanoTime()} when the agent started.
+     */
+    public void startServicesOnFirstEnding(long startedAt) {
+        long bound = TimeUnit.MILLISECONDS.toNanos(options.interval > 0
+                ? Math.min(SERVICES_AT_LATEST_MILLIS, options.interval * 1000L) : SERVICES_AT_LATEST_MILLIS);
+        try {
+            firstEnding.await(Math.max(0, startedAt + bound - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        startServices(startedAt);
+    }
+
+    /**
+     * The JFR statistics event and the periodic summary, its first write {@code interval} after the agent
+     * started ({@code startedAt}, {@link System#nanoTime()}); on the caller's thread.
+     */
+    public void startServices(long startedAt) {
         LongSupplier openConnections = this;
         try {
             jfr.registerStatistics(stats, openConnections);
@@ -97,8 +125,10 @@ public final class Outputs implements Publisher, LongSupplier {
                 t.setDaemon(true);
                 return t;
             });
-            s.scheduleWithFixedDelay(() -> summary.write(false), options.interval, options.interval,
-                    TimeUnit.SECONDS);
+            long first = Math.max(0, TimeUnit.SECONDS.toMillis(options.interval)
+                    - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedAt));
+            s.scheduleWithFixedDelay(() -> summary.write(false), first, options.interval * 1000L,
+                    TimeUnit.MILLISECONDS);
         }
     }
 
@@ -145,6 +175,10 @@ public final class Outputs implements Publisher, LongSupplier {
 
     @Override
     public void ended(Ending ending, Object startedToken) {
+        if (!anyEnded) {
+            anyEnded = true;
+            firstEnding.countDown();
+        }
         Ending e = options.redact ? redacted(ending) : ending;
         stats.add(e);
         try {
