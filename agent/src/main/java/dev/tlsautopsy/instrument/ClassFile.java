@@ -37,7 +37,8 @@ final class ClassFile {
     final int thisClass;
     final String name;
     final String superName;
-    final Map<String, String> fieldTypes = new HashMap<>();
+    /** Offset of fields_count. */
+    private final int fieldsAt;
     final List<Method> methods = new ArrayList<>();
     /** Offset of attributes_count after the methods. */
     final int classAttributes;
@@ -47,6 +48,11 @@ final class ClassFile {
     private final Map<String, Integer> addedIndex = new HashMap<>();
 
     ClassFile(byte[] b) {
+        this(b, true);
+    }
+
+    /** {@code members}: false reads the constant pool and the class's names only. */
+    private ClassFile(byte[] b, boolean members) {
         this.b = b;
         if (u4(0) != 0xCAFEBABE) {
             throw new IllegalArgumentException("not a class file");
@@ -76,10 +82,14 @@ final class ClassFile {
         superName = superIndex == 0 ? null : className(superIndex);
         u += 6;
         u += 2 + 2 * u2(u);
+        fieldsAt = u;
+        if (!members) {
+            classAttributes = -1;
+            return;
+        }
         int fields = u2(u);
         u += 2;
         for (int i = 0; i < fields; i++) {
-            fieldTypes.put(utf8(u2(u + 2)), utf8(u2(u + 4)));
             u = skipAttributes(u + 6);
         }
         int count = u2(u);
@@ -106,7 +116,21 @@ final class ClassFile {
 
     /** The superclass named in a class file, reading nothing else that is not needed. */
     static String superName(byte[] b) {
-        return new ClassFile(b).superName;
+        return new ClassFile(b, false).superName;
+    }
+
+    /** The type descriptor of the field of this name the class declares, or null. */
+    String fieldType(String fieldName) {
+        int u = fieldsAt;
+        int fields = u2(u);
+        u += 2;
+        for (int i = 0; i < fields; i++) {
+            if (utf8(u2(u + 2)).equals(fieldName)) {
+                return utf8(u2(u + 4));
+            }
+            u = skipAttributes(u + 6);
+        }
+        return null;
     }
 
     private int skipAttributes(int u) {
@@ -140,12 +164,10 @@ final class ClassFile {
             throw new IllegalArgumentException("constant " + index + " is not a string");
         }
         int length = u2(at + 1);
-        for (int i = 0; i < length; i++) {
-            if (b[at + 3 + i] < 0 || b[at + 3 + i] == 0) {
-                return modifiedUtf8(at + 3, length);
-            }
-        }
-        return new String(b, at + 3, length, StandardCharsets.ISO_8859_1);
+        // the JDK's UTF-8 decoding, already compiled, instead of a loop of our own: the same string
+        // whenever every byte is ASCII (then no character is lost or replaced); modified UTF-8 otherwise
+        String s = new String(b, at + 3, length, StandardCharsets.UTF_8);
+        return s.length() == length && s.indexOf('\uFFFD') < 0 ? s : modifiedUtf8(at + 3, length);
     }
 
     private String modifiedUtf8(int at, int length) {

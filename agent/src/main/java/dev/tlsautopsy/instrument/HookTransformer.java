@@ -13,15 +13,18 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The agent's only class file transformer. For every class the JVM loads it does a hash lookup and a few
- * suffix checks on the name; only the classes some stack declared are parsed and woven.
+ * The agent's only class file transformer. For every class the JVM loads it does two hash lookups on the
+ * name and the engine stack's name check, with no loop: it runs thousands of times while an application
+ * starts, and a loop there would make the JIT's most expensive compiler take it on, at the cost of the
+ * application's start. Only the classes some stack declared are parsed and woven.
  */
 final class HookTransformer implements ClassFileTransformer {
 
     static final boolean DEBUG = Boolean.getBoolean("tlsautopsy.debug");
 
     private final Map<String, List<TypeHooks>> exact = new HashMap<>();
-    private final List<TypeHooks> relocated = new ArrayList<>();
+    /** Relocated types by their simple name (what follows the last {@code /}), the only part they share. */
+    private final Map<String, List<TypeHooks>> relocated = new HashMap<>();
     private final List<TypeHooks> subtypes = new ArrayList<>();
     private final Supertypes supertypes = new Supertypes();
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
@@ -34,19 +37,25 @@ final class HookTransformer implements ClassFileTransformer {
         for (HookSet s : sets) {
             for (TypeHooks t : s.types) {
                 switch (t.match) {
-                    case EXACT:
-                        List<TypeHooks> same = exact.get(t.name);
-                        if (same == null) {
-                            same = new ArrayList<>();
-                            exact.put(t.name, same);
-                        }
-                        same.add(t);
-                        break;
-                    case RELOCATED: relocated.add(t); break;
+                    case EXACT: put(exact, t.name, t); break;
+                    case RELOCATED: put(relocated, simpleName(t.name), t); break;
                     default: subtypes.add(t);
                 }
             }
         }
+    }
+
+    private static void put(Map<String, List<TypeHooks>> map, String key, TypeHooks t) {
+        List<TypeHooks> same = map.get(key);
+        if (same == null) {
+            same = new ArrayList<>();
+            map.put(key, same);
+        }
+        same.add(t);
+    }
+
+    private static String simpleName(String internalName) {
+        return internalName.substring(internalName.lastIndexOf('/') + 1);
     }
 
     @Override
@@ -137,11 +146,28 @@ final class HookTransformer implements ClassFileTransformer {
         if (byName != null) {
             out = add(out, byName);
         }
-        for (TypeHooks t : relocated) {
+        List<TypeHooks> bySimpleName = relocated.isEmpty() ? null : relocated.get(simpleName(className));
+        if (bySimpleName != null) {
+            out = relocated(out, bySimpleName, className);
+        }
+        // at most one subtype rule per stack; every rule's name check comes first
+        TypeHooks engines = subtypes.isEmpty() ? null : subtypes.get(0);
+        if (engines != null && engines.candidate.test(className) || subtypes.size() > 1) {
+            out = subtypes(out, className, loader, classFile);
+        }
+        return out;
+    }
+
+    private static List<MethodHook> relocated(List<MethodHook> out, List<TypeHooks> types, String className) {
+        for (TypeHooks t : types) {
             if (t.matchesName(className)) {
                 out = add(out, List.of(t));
             }
         }
+        return out;
+    }
+
+    private List<MethodHook> subtypes(List<MethodHook> out, String className, ClassLoader loader, byte[] classFile) {
         for (TypeHooks t : subtypes) {
             if (t.candidate.test(className) && supertypes.extendsClass(classFile, loader, t.name)) {
                 out = add(out, List.of(t));
@@ -164,10 +190,9 @@ final class HookTransformer implements ClassFileTransformer {
         if (exact.containsKey(name)) {
             return true;
         }
-        for (TypeHooks t : relocated) {
-            if (t.matchesName(name)) {
-                return true;
-            }
+        List<TypeHooks> bySimpleName = relocated.get(simpleName(name));
+        if (bySimpleName != null && relocated(null, bySimpleName, name) != null) {
+            return true;
         }
         for (TypeHooks t : subtypes) {
             if (t.candidate.test(name) && !c.isInterface() && Supertypes.extendsClass(c, t.name)) {

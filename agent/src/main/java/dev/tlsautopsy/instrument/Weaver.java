@@ -59,7 +59,7 @@ final class Weaver {
 
     /** A field's type: declared by the class itself, or given with the value for an inherited one. */
     static String fieldType(Value v, ClassFile cf) {
-        String declared = cf.fieldTypes.get(v.field);
+        String declared = cf.fieldType(v.field);
         return declared != null ? declared : v.fieldType;
     }
 

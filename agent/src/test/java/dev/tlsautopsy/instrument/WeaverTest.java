@@ -322,6 +322,56 @@ class WeaverTest {
         assertEquals("R", call(s, c, "recover", "r"));
     }
 
+    /** Names beyond ASCII, as javac writes them (modified UTF-8). */
+    @SuppressWarnings("unused")
+    static class Named {
+        int größe;
+        String \uD835\uDD18nicode;
+
+        void café() {
+        }
+
+        void \uD835\uDD18nicodé() {
+        }
+    }
+
+    @Test
+    void namesBeyondAsciiAreReadAsTheJvmReadsThem() throws IOException {
+        byte[] bytes;
+        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(
+                Named.class.getName().replace('.', '/') + ".class")) {
+            bytes = in.readAllBytes();
+        }
+        ClassFile cf = new ClassFile(bytes);
+        List<String> names = new ArrayList<>();
+        cf.methods.forEach(m -> names.add(m.name));
+        assertTrue(names.contains("café"), names.toString());
+        assertTrue(names.contains("\uD835\uDD18nicodé"), names.toString());
+        assertEquals("I", cf.fieldType("größe"));
+        assertEquals("Ljava/lang/String;", cf.fieldType("\uD835\uDD18nicode"));
+        assertEquals(null, cf.fieldType("missing"));
+        assertEquals("java/lang/Object", ClassFile.superName(bytes));
+    }
+
+    @Test
+    void theTransformerFindsRelocatedNettyByName() throws IOException {
+        HookSet hooks = new HookSet(0, "test");
+        hooks.netty("io.netty.handler.ssl.SslHandler").method(0, "read", "([BII)I").enter(self()).exit(returned());
+        HookTransformer transformer = new HookTransformer(List.of(hooks));
+        byte[] bytes;
+        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(
+                Sample.class.getName().replace('.', '/') + ".class")) {
+            bytes = in.readAllBytes();
+        }
+        ClassLoader app = ClassLoader.getSystemClassLoader();
+        for (String name : List.of("io/netty/handler/ssl/SslHandler", "io/grpc/netty/shaded/io/netty/handler/ssl/SslHandler")) {
+            assertTrue(transformer.transform(null, app, name, null, null, bytes) != null, name);
+        }
+        for (String name : List.of("com/example/handler/ssl/SslHandler", "io/netty/handler/ssl/MySslHandler", "SslHandler")) {
+            assertEquals(null, transformer.transform(null, app, name, null, null, bytes), name);
+        }
+    }
+
     @Test
     void namesMatchRelocatedNettyOnly() {
         HookSet hooks = new HookSet(0, "test");
