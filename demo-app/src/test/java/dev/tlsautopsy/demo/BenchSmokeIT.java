@@ -36,4 +36,26 @@ class BenchSmokeIT {
         assertEquals(140, s.getAsJsonObject("outcomes").get("CLEAN").getAsInt(), summary);
         assertEquals(0, s.get("open").getAsInt(), summary);
     }
+
+    /** A start-up figure, followed by the floor an agent that does nothing sets (one start each way). */
+    @org.junit.jupiter.api.Test
+    void startUpFiguresComeWithTheirFloor(@TempDir Path dir) throws Exception {
+        String jdk = Forked.jdks().get(0);
+        Forked.Run run = Forked.java(jdk, dir, List.of(), "dev.tlsautopsy.demo.bench.Bench",
+                List.of("--only", "first handshake", "--starts", "1", "--floor", "--agent", Forked.AGENT.toString(), "--jdk", jdk), 300);
+        assertEquals(0, run.exit(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(!run.stdout().contains("first HTTPS response"), run.stdout());
+        int at = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("first handshake, TLS at once")) {
+                at = i;
+            }
+        }
+        assertTrue(at >= 0 && lines.get(at).matches(".*<= 100 +(met|MISSED)$"), run.stdout());
+        // the CPU line, then the floor's own figure (no target of its own) and its CPU line
+        assertTrue(lines.get(at + 2).startsWith("  floor: -javaagent with an empty premain"), run.stdout());
+        assertTrue(lines.get(at + 2).matches(".* [+-]\\d+ +[+-]\\d+\\.\\.[+-]\\d+$"), run.stdout());
+        assertTrue(lines.get(at + 3).startsWith("  CPU time of that JVM until then"), run.stdout());
+    }
 }

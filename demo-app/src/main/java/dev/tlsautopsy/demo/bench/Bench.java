@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp demo-app/target/tls-autopsy-demo.jar dev.tlsautopsy.demo.bench.Bench [--quick] [--pairs K]
  *      [--rounds TURNS] [--starts N] [--agent agent/target/tls-autopsy-agent.jar] [--jdk JAVA_HOME]...
- *      [--finished N] [--only churn|bulk|first|attach|heap]
+ *      [--finished N] [--only churn|bulk|first|attach|heap] [--floor]
+ *      (--only takes a workload's name too: "first handshake", "churn Netty")
  * </pre>
  */
 public final class Bench {
@@ -46,6 +47,8 @@ public final class Bench {
     private int starts = 30;
     private int finished = 1_000_000;
     private String only = "";
+    /** Also measure the start-up an agent that does nothing costs: the floor of {@code -javaagent} itself. */
+    private boolean floor;
     private final Random random = new Random(20261129);
 
     public static void main(String[] args) throws Exception {
@@ -60,6 +63,7 @@ public final class Bench {
                 case "--jdk": b.jdks.add(args[++i]); break;
                 case "--finished": b.finished = Integer.parseInt(args[++i]); break;
                 case "--only": b.only = args[++i]; break;
+                case "--floor": b.floor = true; break;
                 default:
                     System.err.println("bench: unknown argument " + args[i]);
                     System.exit(2);
@@ -105,13 +109,23 @@ public final class Bench {
                     "bulk", 0.995);
         }
         if (selected("first")) {
-            for (String j : jdks) {
+            Path empty = floor ? emptyAgent() : null;
+            for (String j : selected("first handshake") ? jdks : List.<String>of()) {
                 added("first handshake, TLS at once (ms), " + version(j), j, "dev.tlsautopsy.demo.bench.FirstHandshake",
                         "first handshake completed ", 100);
+                if (empty != null) {
+                    floor(empty, j, "dev.tlsautopsy.demo.bench.FirstHandshake", "first handshake completed ");
+                }
             }
-            for (String j : jdks) {
+            for (String j : selected("first HTTPS response") ? jdks : List.<String>of()) {
                 added("first HTTPS response, Netty server (ms), " + version(j), j,
                         "dev.tlsautopsy.demo.bench.FirstResponse", "first response ", 100);
+                if (empty != null) {
+                    floor(empty, j, "dev.tlsautopsy.demo.bench.FirstResponse", "first response ");
+                }
+            }
+            if (empty != null) {
+                Files.deleteIfExists(empty);
             }
         }
         if (selected("attach")) {
@@ -270,12 +284,40 @@ public final class Bench {
         }
         double added = median(diffs);
         double[] ci = interval(diffs);
-        System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %-17s <= %-7.0f %s%n", name, median(without),
-                median(with), added, String.format(Locale.ROOT, "%+.0f..%+.0f", ci[0], ci[1]), targetMillis,
-                added <= targetMillis ? "met" : "MISSED");
+        String interval = String.format(Locale.ROOT, "%+.0f..%+.0f", ci[0], ci[1]);
+        if (Double.isNaN(targetMillis)) {
+            System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %s%n", name, median(without), median(with),
+                    added, interval);
+        } else {
+            System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %-17s <= %-7.0f %s%n", name, median(without),
+                    median(with), added, interval, targetMillis, added <= targetMillis ? "met" : "MISSED");
+        }
         double[] cpuCi = interval(cpuDiffs);
         System.out.printf(Locale.ROOT, "%-50s %12s %12s %+8.0f   %-17s%n", "  CPU time of that JVM until then (ms)", "", "",
                 median(cpuDiffs), String.format(Locale.ROOT, "%+.0f..%+.0f", cpuCi[0], cpuCi[1]));
+    }
+
+    /** The same start-up workload with an agent that does nothing instead of this one. */
+    private void floor(Path empty, String jdk, String main, String prefix) throws Exception {
+        Path measured = agent;
+        agent = empty;
+        try {
+            added("  floor: -javaagent with an empty premain", jdk, main, prefix, Double.NaN);
+        } finally {
+            agent = measured;
+        }
+    }
+
+    /** A jar whose agent ({@link EmptyAgent}, on the bench's class path) does nothing. */
+    private static Path emptyAgent() throws IOException {
+        Path jar = Files.createTempFile("tls-autopsy-bench-empty-agent-", ".jar");
+        java.util.jar.Manifest m = new java.util.jar.Manifest();
+        m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().putValue("Premain-Class", EmptyAgent.class.getName());
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m)) {
+            out.flush();
+        }
+        return jar;
     }
 
     /** A 95 % bootstrap interval of the median of {@code v} over 2000 resamples. */
