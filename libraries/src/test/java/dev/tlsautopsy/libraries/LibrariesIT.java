@@ -73,8 +73,8 @@ class LibrariesIT {
             EXPECTED.put(n + "short-read", "C=SHORT_READ/PEER S=TRUNCATED/PEER");
             EXPECTED.put(n + "bad-record-mac", "C=BAD_RECORD_MAC/LOCAL S=BAD_RECORD_MAC/PEER");
             // the client rejects the certificate as soon as it has it, sends its alert and closes, while
-            // the JDK server may still be writing the rest of its flight (CertificateVerify, Finished):
-            // then its write meets the client's reset before it reads the alert ("Broken pipe", JDK 25)
+            // the JDK server may still be writing the rest of its flight: then its write meets the
+            // client's reset before it reads the alert ("Broken pipe", seen once on JDK 25)
             EXPECTED.put(n + "handshake-failure", "C=FATAL_ALERT/LOCAL S=(FATAL_ALERT|RESET)/PEER");
         }
         // HTTP clients against Jetty (clean, server-close, stale-reuse) and a JDK fault server
