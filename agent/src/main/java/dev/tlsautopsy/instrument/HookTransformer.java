@@ -14,9 +14,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The agent's only class file transformer. For every class the JVM loads it does two hash lookups on the
- * name and the engine stack's name check, with no loop: it runs thousands of times while an application
- * starts, and a loop there would make the JIT's most expensive compiler take it on, at the cost of the
- * application's start. Only the classes some stack declared are parsed and woven.
+ * name and the subtype rules' name checks (one rule): it runs thousands of times while an application
+ * starts, and a longer loop there would make the JIT's most expensive compiler take it on, at the cost of
+ * the application's start. Only the classes some stack declared are parsed and woven.
  */
 final class HookTransformer implements ClassFileTransformer {
 
@@ -150,10 +150,11 @@ final class HookTransformer implements ClassFileTransformer {
         if (bySimpleName != null) {
             out = relocated(out, bySimpleName, className);
         }
-        // at most one subtype rule per stack; every rule's name check comes first
-        TypeHooks engines = subtypes.isEmpty() ? null : subtypes.get(0);
-        if (engines != null && engines.candidate.test(className) || subtypes.size() > 1) {
-            out = subtypes(out, className, loader, classFile);
+        // one rule today (the engine stack's): a loop of one turn stays below the JIT's thresholds
+        for (TypeHooks t : subtypes) {
+            if (t.candidate.test(className) && supertypes.extendsClass(classFile, loader, t.name)) {
+                out = add(out, List.of(t));
+            }
         }
         return out;
     }
@@ -161,15 +162,6 @@ final class HookTransformer implements ClassFileTransformer {
     private static List<MethodHook> relocated(List<MethodHook> out, List<TypeHooks> types, String className) {
         for (TypeHooks t : types) {
             if (t.matchesName(className)) {
-                out = add(out, List.of(t));
-            }
-        }
-        return out;
-    }
-
-    private List<MethodHook> subtypes(List<MethodHook> out, String className, ClassLoader loader, byte[] classFile) {
-        for (TypeHooks t : subtypes) {
-            if (t.candidate.test(className) && supertypes.extendsClass(classFile, loader, t.name)) {
                 out = add(out, List.of(t));
             }
         }
