@@ -44,7 +44,7 @@ public final class Tracker implements java.util.function.LongSupplier {
     };
     private final AtomicLong startedCount = new AtomicLong();
     private final AtomicLong endedCount = new AtomicLong();
-    private final DataClock dataClock = new DataClock(this);
+    private final DataClock dataClock = new DataClock();
     private final Publisher publisher;
 
     public Tracker(Publisher publisher) {
@@ -159,7 +159,6 @@ public final class Tracker implements java.util.function.LongSupplier {
         if (startedCount.incrementAndGet() == 1) {
             dev.tlsautopsy.StartupTiming.mark("first connection");
         }
-        dataClock.connectionStarted();
         ev.publisherToken = publisher.started(ev.api);
         ev.owner.describe(ev, transport);
     }
