@@ -2,7 +2,6 @@ package dev.tlsautopsy.track;
 
 import dev.tlsautopsy.classify.Verdict;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
  * What has been seen of one connection, whatever its stack. The stacks write the facts; the
@@ -11,9 +10,7 @@ import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 public final class Evidence {
 
     private static final AtomicIntegerFieldUpdater<Evidence> CALLS =
-            AtomicIntegerFieldUpdater.newUpdater(Evidence.class, "otherCalls");
-    private static final AtomicReferenceFieldUpdater<Evidence, Thread> CALL_THREAD =
-            AtomicReferenceFieldUpdater.newUpdater(Evidence.class, Thread.class, "callThread");
+            AtomicIntegerFieldUpdater.newUpdater(Evidence.class, "activeCalls");
 
     public final long id;
     /** What the application holds; an engine first seen alone may turn out to be a Netty handler's (attach). */
@@ -28,16 +25,8 @@ public final class Evidence {
     public volatile boolean adopted;
     final long startNanos = System.nanoTime();
 
-    /*
-     * Application calls into this connection now under way (their exits emit the record), in two counts:
-     * the calls of the first thread that called (a plain count only that thread writes, so the thread that
-     * drives a connection passes no locked instruction on each read, write, wrap and unwrap: a third of
-     * the hooks' cost on an engine's wrap and unwrap) and every other thread's, counted atomically. A
-     * thread takes the same path at a call's exit as at its entry: the first caller never changes.
-     */
-    private volatile Thread callThread;
-    private int callThreadCalls;
-    private volatile int otherCalls;
+    /** Application calls into this connection now under way (their exits emit the record). */
+    volatile int activeCalls;
     volatile boolean started;
 
     public String role = "";
@@ -145,30 +134,15 @@ public final class Evidence {
     }
 
     public void enterCall() {
-        Thread t = Thread.currentThread();
-        Thread first = callThread;
-        if (first == t || (first == null && CALL_THREAD.compareAndSet(this, null, t))) {
-            callThreadCalls++;
-        } else {
-            CALLS.incrementAndGet(this);
-        }
+        CALLS.incrementAndGet(this);
     }
 
     public void exitCall() {
-        if (callThread == Thread.currentThread()) {
-            callThreadCalls--;
-        } else {
-            CALLS.decrementAndGet(this);
-        }
+        CALLS.decrementAndGet(this);
     }
 
-    /**
-     * How many application calls are under way. Exact on the thread of a call under way; another thread sees
-     * the first caller's count as soon as that thread's store is visible (nanoseconds), which is as late as
-     * a call that had not begun yet: its exit then finds the record written.
-     */
     public int activeCalls() {
-        return callThreadCalls + otherCalls;
+        return activeCalls;
     }
 
     /** The handshake completed now: idle time counts from here until data moves. */

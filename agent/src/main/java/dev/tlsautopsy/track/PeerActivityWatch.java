@@ -85,7 +85,7 @@ final class PeerActivityWatch implements Runnable {
         long now = System.nanoTime();
         Map<Long, Evidence> idle = new HashMap<>();
         table.forEach(ev -> {
-            if (ev.watchedIdle && ev.started && ev.verdict == null && ev.activeCalls() == 0 && ev.peerSignalNanos == 0
+            if (ev.watchedIdle && ev.started && ev.verdict == null && ev.activeCalls == 0 && ev.peerSignalNanos == 0
                     && ev.localPort > 0 && ev.peerPort > 0 && ev.lastDataNanos != 0
                     && now - ev.lastDataNanos >= IDLE_BEFORE_WATCHING) {
                 idle.put((long) ev.localPort << 16 | ev.peerPort, ev);
@@ -98,7 +98,7 @@ final class PeerActivityWatch implements Runnable {
         int sockets = read("/proc/net/tcp", idle, signals) + read("/proc/net/tcp6", idle, signals);
         for (long[] s : signals) {
             Evidence ev = idle.get(s[0]);
-            if (ev != null && ev.peerSignalNanos == 0 && ev.activeCalls() == 0) {
+            if (ev != null && ev.peerSignalNanos == 0 && ev.activeCalls == 0) {
                 ev.lastDataBeforeSignal = ev.lastDataNanos;
                 ev.peerBareFin = s[1] != 0;
                 ev.peerSignalNanos = now;

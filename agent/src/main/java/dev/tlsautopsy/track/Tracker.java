@@ -208,7 +208,7 @@ public final class Tracker implements java.util.function.LongSupplier {
             ev.verdict = v;
             ev.endNanos = at;
             ev.idleNanos = idle(ev, at);
-            if (ev.activeCalls() > 0 && ev.noticedNanos == 0
+            if (ev.activeCalls > 0 && ev.noticedNanos == 0
                     && (v.initiator() == dev.tlsautopsy.classify.Initiator.LOCAL || System.nanoTime() - at < AT_ONCE)) {
                 // this side's own call (a close sending close_notify, a failing write) was the event, or a
                 // call under way (a blocked read) met the peer's ending now: it is shown at once, however
@@ -217,12 +217,12 @@ public final class Tracker implements java.util.function.LongSupplier {
             }
         }
         if (ev.adopted) {
-            if (ev.activeCalls() == 0) {
+            if (ev.activeCalls == 0) {
                 inFlight(ev, v);
             }
             hold(ev);
         }
-        if (ev.activeCalls() == 0) {
+        if (ev.activeCalls == 0) {
             emit(ev);
         }
     }
@@ -308,7 +308,7 @@ public final class Tracker implements java.util.function.LongSupplier {
                             Evidence ev = e.getKey();
                             if (ev.emitted || now - e.getValue() >= 0) {
                                 held.remove(ev);
-                                if (ev.activeCalls() == 0) {
+                                if (ev.activeCalls == 0) {
                                     emit(ev);
                                 }
                             }
