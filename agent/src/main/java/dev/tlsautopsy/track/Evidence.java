@@ -163,16 +163,14 @@ public final class Evidence {
         handshakeCompleted = true;
     }
 
-    /** Application data moved at {@code at} (the data clock's now: never before the handshake's end). */
-    void dataMoved(long at) {
-        if (at > lastDataNanos) {
-            lastDataNanos = at;
-        }
+    /** Application data moved now. */
+    public void dataMoved() {
+        lastDataNanos = System.nanoTime();
     }
 
-    /** Application data arrived at {@code at}: whatever the peer sent while nobody read was data, not an ending. */
-    void dataReceived(long at) {
-        dataMoved(at);
+    /** Application data arrived now: whatever the peer sent while nobody read was data, not an ending. */
+    public void dataReceived() {
+        lastDataNanos = System.nanoTime();
         if (peerSignalNanos != 0) {
             peerSignalNanos = 0;
             peerBareFin = false;

@@ -161,7 +161,7 @@ final class ProviderSocketReading {
                 // a socket over an engine counts what the engine delivered
                 ev.bytesIn += n;
             }
-            tracker.dataReceived(ev);
+            ev.dataReceived();
             session(ev);
         } else if (thrown != null) {
             failed(ev, thrown);
@@ -183,7 +183,7 @@ final class ProviderSocketReading {
             if (!ev.layered) {
                 ev.bytesOut += length == 0 ? 1 : length;
             }
-            tracker.dataMoved(ev);
+            ev.dataMoved();
             session(ev);
         } else {
             failed(ev, thrown);
