@@ -58,6 +58,8 @@ class AgentBehaviourIT {
             List<String> lines = run.agentLines();
             assertEquals(1, lines.size(), "exactly one line: " + lines);
             assertTrue(lines.get(0).contains(bad[1]) && lines.get(0).endsWith("the agent is not installed"), lines.get(0));
+            // refused before the boot class path changes (HotSpot would say so: class data sharing lost)
+            assertFalse(run.stderr().contains("bootstrap classpath has been appended"), run.stderr());
             assertFalse(run.results().get("agent").getAsBoolean());
             assertTrue(run.results().getAsJsonArray("results").get(0).getAsJsonObject()
                     .get("clientTrace").toString().contains("read: 4"), "the application ran normally");
@@ -149,6 +151,26 @@ class AgentBehaviourIT {
                 assertFalse(recording.contains(m), api + ": recording carries " + m);
             }
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void theAgentsClassesAreLoadedByTheBootLoader(String jdk, @TempDir Path dir) throws Exception {
+        Path log = dir.resolve("classes.txt");
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=off"), "-Xlog:class+load=info:file=" + log),
+                MAIN, scenarioArgs("clean-close-client"), 120);
+        assertEquals(0, run.exit(), run.stderr());
+        assertTrue(run.results().get("agent").getAsBoolean());
+        // "<class> source: <jar>" from the boot class path; "source: file:<jar>" from the application class loader
+        List<String> agentClasses = Files.readAllLines(log).stream()
+                .filter(l -> l.contains(" dev.tlsautopsy.") && !l.contains(" dev.tlsautopsy.demo."))
+                .collect(Collectors.toList());
+        assertTrue(agentClasses.stream().anyMatch(l -> l.contains(" dev.tlsautopsy.track.Tracker source: /")), agentClasses.toString());
+        List<String> fromTheApplicationLoader = agentClasses.stream().filter(l -> l.contains("source: file:"))
+                .map(l -> l.replaceAll(".* (dev\\.tlsautopsy\\.\\S+) source: .*", "$1")).sorted().collect(Collectors.toList());
+        // only the entry point and the options it checks before the boot class path changes
+        assertEquals(List.of("dev.tlsautopsy.Agent", "dev.tlsautopsy.Options", "dev.tlsautopsy.Options$Invalid"),
+                fromTheApplicationLoader);
     }
 
     @ParameterizedTest
