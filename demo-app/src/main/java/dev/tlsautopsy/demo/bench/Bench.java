@@ -49,6 +49,8 @@ public final class Bench {
     private String only = "";
     /** Also measure the start-up an agent that does nothing costs: the floor of {@code -javaagent} itself. */
     private boolean floor;
+    /** The options the measured agent gets (the floor's agents take their own). */
+    private String agentOptions = "summary=off";
     private final Random random = new Random(20261129);
 
     public static void main(String[] args) throws Exception {
@@ -297,14 +299,21 @@ public final class Bench {
                 median(cpuDiffs), String.format(Locale.ROOT, "%+.0f..%+.0f", cpuCi[0], cpuCi[1]));
     }
 
-    /** The same start-up workload with an agent that does nothing instead of this one. */
+    /**
+     * The same start-up workload with an agent that does nothing instead of this one, and with one whose
+     * transformer changes nothing: what any agent that weaves at load pays before its own work.
+     */
     private void floor(Path empty, String jdk, String main, String prefix) throws Exception {
         Path measured = agent;
         agent = empty;
         try {
+            agentOptions = "";
             added("  floor: -javaagent with an empty premain", jdk, main, prefix, Double.NaN);
+            agentOptions = "transformer";
+            added("  floor: and a transformer that changes nothing", jdk, main, prefix, Double.NaN);
         } finally {
             agent = measured;
+            agentOptions = "summary=off";
         }
     }
 
@@ -314,6 +323,7 @@ public final class Bench {
         java.util.jar.Manifest m = new java.util.jar.Manifest();
         m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
         m.getMainAttributes().putValue("Premain-Class", EmptyAgent.class.getName());
+        m.getMainAttributes().putValue("Can-Retransform-Classes", "true");
         try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar), m)) {
             out.flush();
         }
@@ -419,7 +429,7 @@ public final class Bench {
         List<String> cmd = new ArrayList<>();
         cmd.add(java(jdk));
         if (withAgent) {
-            cmd.add("-javaagent:" + agent.toAbsolutePath() + "=summary=off");
+            cmd.add("-javaagent:" + agent.toAbsolutePath() + "=" + agentOptions);
         }
         cmd.addAll(List.of("-cp", classpath, main));
         cmd.addAll(args);
