@@ -13,9 +13,9 @@ import java.util.jar.JarFile;
  * Entry point for {@code -javaagent} and attach. It checks the options, puts the agent's jar on the boot
  * class path and hands over to {@link Activation} there, naming no other agent class on the way: every
  * class of the agent is then loaded by the boot loader, in native code, where the application class
- * loader would have run Java code (interpreted during a JVM's start) and verified each class. That is
- * about 45 ms of a TLS client's start to its first handshake (JDK 17 and 25), and woven code in any
- * class loader sees the same classes.
+ * loader would have run Java code (interpreted during a JVM's start) and verified each class. That took
+ * 37-46 ms from a TLS client's start to its first handshake (JDK 25 and 17; docs/performance.md), and
+ * woven code in any class loader sees the same classes.
  */
 public final class Agent {
 
