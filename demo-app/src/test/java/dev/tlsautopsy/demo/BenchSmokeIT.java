@@ -37,7 +37,10 @@ class BenchSmokeIT {
         assertEquals(0, s.get("open").getAsInt(), summary);
     }
 
-    /** A start-up figure, followed by the floor an agent that does nothing sets (one start each way). */
+    /**
+     * A start-up figure, followed by the floors an agent that does nothing sets, without and with a
+     * transformer (one start each way).
+     */
     @org.junit.jupiter.api.Test
     void startUpFiguresComeWithTheirFloor(@TempDir Path dir) throws Exception {
         String jdk = Forked.jdks().get(0);
@@ -57,5 +60,9 @@ class BenchSmokeIT {
         assertTrue(lines.get(at + 2).startsWith("  floor: -javaagent with an empty premain"), run.stdout());
         assertTrue(lines.get(at + 2).matches(".* [+-]\\d+ +[+-]\\d+\\.\\.[+-]\\d+$"), run.stdout());
         assertTrue(lines.get(at + 3).startsWith("  CPU time of that JVM until then"), run.stdout());
+        // then the same agent with a transformer that changes nothing
+        assertTrue(lines.get(at + 4).startsWith("  floor: and a transformer that changes nothing"), run.stdout());
+        assertTrue(lines.get(at + 4).matches(".* [+-]\\d+ +[+-]\\d+\\.\\.[+-]\\d+$"), run.stdout());
+        assertTrue(lines.get(at + 5).startsWith("  CPU time of that JVM until then"), run.stdout());
     }
 }
