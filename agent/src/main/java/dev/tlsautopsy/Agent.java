@@ -1,10 +1,8 @@
 package dev.tlsautopsy;
 
 import java.io.File;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
 import java.util.Properties;
 import java.util.jar.JarFile;
@@ -44,13 +42,12 @@ public final class Agent {
             }
             // here, not later: HotSpot's warning that appending disables class data sharing for the
             // application's classes comes out before anything the application prints
-            ClassLoader loader = appendToBootClassPath(inst);
-            Class.forName("dev.tlsautopsy.Activation", true, loader)
+            appendToBootClassPath(inst);
+            Class.forName("dev.tlsautopsy.Activation", true, null)
                     .getMethod("start", String.class, Instrumentation.class, boolean.class, String.class)
                     .invoke(null, args, inst, atStartup, version());
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            System.err.println("tls-autopsy: not installed: " + e.getCause());
         } catch (Throwable t) {
+            // Activation reports its own failures: what lands here is the hand-over's
             System.err.println("tls-autopsy: not installed: " + t);
         }
     }
@@ -72,52 +69,12 @@ public final class Agent {
         }
     }
 
-    /**
-     * Appends the agent's jar to the boot class path; returns the loader of the agent's classes from now
-     * on (null: the boot loader). From a classes directory (tests), only the bootstrap classes (a jar made
-     * at build time) go there, through a file of this JVM's own, and the rest stays with this class's loader.
-     */
-    private static ClassLoader appendToBootClassPath(Instrumentation inst) throws IOException {
-        File self = null;
-        try {
-            self = new File(Agent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        } catch (Exception | Error unknown) {
-            // not a file: the bootstrap classes alone, below
+    /** Appends the agent's own jar to the boot class path: from then on its classes are the boot loader's. */
+    private static void appendToBootClassPath(Instrumentation inst) throws Exception {
+        File self = new File(Agent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        if (!self.isFile()) {
+            throw new IOException("the agent runs from its jar, not from " + self);
         }
-        if (self != null && self.isFile()) {
-            inst.appendToBootstrapClassLoaderSearch(new JarFile(self, false));
-            return null;
-        }
-        inst.appendToBootstrapClassLoaderSearch(new JarFile(bootstrapJar()));
-        return Agent.class.getClassLoader();
-    }
-
-    /**
-     * The bootstrap classes' jar as a new file of this JVM's own: created exclusively (never an existing
-     * file or link), named without a random number (seeding one costs start-up time).
-     */
-    private static File bootstrapJar() throws IOException {
-        byte[] bytes;
-        try (InputStream in = Agent.class.getResourceAsStream("/tls-autopsy-bootstrap.jar")) {
-            if (in == null) {
-                throw new IOException("missing tls-autopsy-bootstrap.jar beside the agent's classes");
-            }
-            bytes = in.readAllBytes();
-        }
-        File dir = new File(System.getProperty("java.io.tmpdir"));
-        File jar = null;
-        for (int attempt = 0; jar == null; attempt++) {
-            File candidate = new File(dir, "tls-autopsy-bootstrap-" + Long.toHexString(System.nanoTime()) + ".jar");
-            if (candidate.createNewFile()) {
-                jar = candidate;
-            } else if (attempt > 100) {
-                throw new IOException("cannot create a file in " + dir);
-            }
-        }
-        try (OutputStream out = new FileOutputStream(jar)) {
-            out.write(bytes);
-        }
-        jar.deleteOnExit();
-        return jar;
+        inst.appendToBootstrapClassLoaderSearch(new JarFile(self, false));
     }
 }
