@@ -160,7 +160,15 @@ class AgentBehaviourIT {
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=off"), "-Xlog:class+load=info:file=" + log),
                 MAIN, scenarioArgs("clean-close-client"), 120);
         assertEquals(0, run.exit(), run.stderr());
-        assertTrue(run.results().get("agent").getAsBoolean());
+        JsonObject results = run.results();
+        assertTrue(results.get("agent").getAsBoolean());
+        // loaded from there, the agent records the connection as it always did: both ends CLEAN, as expected
+        JsonObject scenario = results.getAsJsonArray("results").get(0).getAsJsonObject();
+        assertEquals("", scenario.get("clientMismatch").getAsString() + scenario.get("serverMismatch").getAsString(),
+                scenario.toString());
+        assertEquals("CLEAN", scenario.getAsJsonObject("clientRecord").get("outcome").getAsString(), scenario.toString());
+        assertEquals("CLEAN", scenario.getAsJsonObject("serverRecord").get("outcome").getAsString(), scenario.toString());
+        assertEquals(2, results.getAsJsonArray("records").size(), results.getAsJsonArray("records").toString());
         // "<class> source: <jar>" from the boot class path; "source: file:<jar>" from the application class loader
         List<String> agentClasses = Files.readAllLines(log).stream()
                 .filter(l -> l.contains(" dev.tlsautopsy.") && !l.contains(" dev.tlsautopsy.demo."))
