@@ -181,6 +181,39 @@ class AgentBehaviourIT {
                 fromTheApplicationLoader);
     }
 
+    /**
+     * Netty's classes in an application class data sharing archive (Spring Boot's CDS, a dynamic archive):
+     * the application's loader finds them there instead of defining them from its jars, and the agent
+     * weaves them all the same.
+     */
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void nettyFromAnApplicationClassArchiveIsWoven(String jdk, @TempDir Path dir) throws Exception {
+        Path archive = dir.resolve("app.jsa");
+        List<String> args = List.of("--api", "Netty", "--out", "results.json", "clean-close-client");
+        // class data sharing needs the JDK's classes unverified, as by default (Forked verifies them)
+        Forked.Run dump = Forked.java(jdk, dir.resolve("dump"), List.of("-XX:-BytecodeVerificationLocal",
+                "-XX:ArchiveClassesAtExit=" + archive), MAIN, args, 120);
+        assertEquals(0, dump.exit(), dump.stderr());
+        assertTrue(Files.size(archive) > 0);
+        Path log = dir.resolve("classes.txt");
+        Forked.Run run = Forked.java(jdk, dir.resolve("run"), List.of("-XX:-BytecodeVerificationLocal",
+                "-XX:SharedArchiveFile=" + archive, Forked.agentArg("summary=off"), "-Xlog:class+load=info:file=" + log),
+                MAIN, args, 120);
+        assertEquals(0, run.exit(), run.stderr());
+        JsonObject scenario = run.results().getAsJsonArray("results").get(0).getAsJsonObject();
+        assertEquals("", scenario.get("clientMismatch").getAsString() + scenario.get("serverMismatch").getAsString(),
+                scenario.toString());
+        assertEquals("CLEAN", scenario.getAsJsonObject("clientRecord").get("outcome").getAsString(), scenario.toString());
+        assertEquals("CLEAN", scenario.getAsJsonObject("serverRecord").get("outcome").getAsString(), scenario.toString());
+        // the archive was used: JDK 17 shares the application's classes beside the agent's boot class path
+        // entry; JDK 25 then shares only the boot loader's, and Netty loads from its jars
+        try (Stream<String> lines = Files.lines(log)) {
+            assertTrue(lines.anyMatch(l -> l.contains(" io.netty.") && l.contains("source: shared objects file"))
+                    || !jdk.contains("-17-"), "no Netty class came from the archive");
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("jdks")
     void theShippedSettingsWorkWithStartFlightRecording(String jdk, @TempDir Path dir) throws Exception {
