@@ -39,7 +39,7 @@ class BenchSmokeIT {
 
     /**
      * A start-up figure, followed by the floors an agent that does nothing sets, without and with a
-     * transformer (one start each way).
+     * transformer, measured in the same rounds (one start each way), and the agent's cost beyond the first.
      */
     @org.junit.jupiter.api.Test
     void startUpFiguresComeWithTheirFloor(@TempDir Path dir) throws Exception {
@@ -64,5 +64,9 @@ class BenchSmokeIT {
         assertTrue(lines.get(at + 4).startsWith("  floor: and a transformer that changes nothing"), run.stdout());
         assertTrue(lines.get(at + 4).matches(".* [+-]\\d+ +[+-]\\d+\\.\\.[+-]\\d+$"), run.stdout());
         assertTrue(lines.get(at + 5).startsWith("  CPU time of that JVM until then"), run.stdout());
+        // and what the agent costs beyond the empty premain, from the same rounds
+        assertTrue(lines.get(at + 6).startsWith("  the agent beyond the empty premain"), run.stdout());
+        assertTrue(lines.get(at + 6).matches(".* [+-]\\d+ +[+-]\\d+\\.\\.[+-]\\d+$"), run.stdout());
+        assertTrue(lines.get(at + 7).startsWith("  CPU time of that JVM until then"), run.stdout());
     }
 }

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp demo-app/target/tls-autopsy-demo.jar dev.tlsautopsy.demo.bench.Bench [--quick] [--pairs K]
  *      [--rounds TURNS] [--starts N] [--agent agent/target/tls-autopsy-agent.jar] [--jdk JAVA_HOME]...
- *      [--finished N] [--only churn|bulk|first|attach|heap] [--floor]
+ *      [--finished N] [--only churn|bulk|first|attach|heap] [--floor] [--connections N]
  *      (--only takes a workload's name too: "first handshake", "churn Netty")
  * </pre>
  */
@@ -46,6 +46,8 @@ public final class Bench {
     /** Fresh JVMs each way for the start-up workloads. */
     private int starts = 30;
     private int finished = 1_000_000;
+    /** Connections a churn round makes. */
+    private int connections = 200;
     private String only = "";
     /** Also measure the start-up an agent that does nothing costs: the floor of {@code -javaagent} itself. */
     private boolean floor;
@@ -66,6 +68,7 @@ public final class Bench {
                 case "--finished": b.finished = Integer.parseInt(args[++i]); break;
                 case "--only": b.only = args[++i]; break;
                 case "--floor": b.floor = true; break;
+                case "--connections": b.connections = Integer.parseInt(args[++i]); break;
                 default:
                     System.err.println("bench: unknown argument " + args[i]);
                     System.exit(2);
@@ -97,7 +100,7 @@ public final class Bench {
                 version(jdk), Runtime.getRuntime().availableProcessors(), agent, pairs, rounds, starts);
         System.out.printf(Locale.ROOT, "%-50s %12s %12s %9s  %-17s %-10s%n", "workload", "without", "with", "result",
                 "95% interval", "target");
-        int churn = quick ? 30 : 200;
+        int churn = quick ? 30 : connections;
         for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty"}) {
             if (selected("churn " + api)) {
                 ratio("churn " + api + " (CPU us/connection)", jdk, List.of("churn", api, Integer.toString(churn)),
@@ -114,17 +117,11 @@ public final class Bench {
             Path empty = floor ? emptyAgent() : null;
             for (String j : selected("first handshake") ? jdks : List.<String>of()) {
                 added("first handshake, TLS at once (ms), " + version(j), j, "dev.tlsautopsy.demo.bench.FirstHandshake",
-                        "first handshake completed ", 100);
-                if (empty != null) {
-                    floor(empty, j, "dev.tlsautopsy.demo.bench.FirstHandshake", "first handshake completed ");
-                }
+                        "first handshake completed ", 100, empty);
             }
             for (String j : selected("first HTTPS response") ? jdks : List.<String>of()) {
                 added("first HTTPS response, Netty server (ms), " + version(j), j,
-                        "dev.tlsautopsy.demo.bench.FirstResponse", "first response ", 100);
-                if (empty != null) {
-                    floor(empty, j, "dev.tlsautopsy.demo.bench.FirstResponse", "first response ");
-                }
+                        "dev.tlsautopsy.demo.bench.FirstResponse", "first response ", 100, empty);
             }
             if (empty != null) {
                 Files.deleteIfExists(empty);
@@ -256,65 +253,86 @@ public final class Bench {
         }
     }
 
+    /** One way to start the workload's JVM: with which agent jar (null: none) and options. */
+    private static final class Start {
+        final String name;
+        final Path jar;
+        final String options;
+
+        Start(String name, Path jar, String options) {
+            this.name = name;
+            this.jar = jar;
+            this.options = options;
+        }
+    }
+
     /**
-     * Milliseconds the agent adds from JVM start to a first result, in {@link #starts} pairs of fresh JVMs
-     * started one after the other (the first alternating): the figure is the median of the pairs'
-     * differences, so that what the machine does at that moment weighs on both sides of each difference.
+     * Milliseconds the agent adds from JVM start to a first result, in {@link #starts} rounds of fresh JVMs
+     * started one after the other: without the agent and with it, and with {@code empty} (the floors) also
+     * with an agent that does nothing and one whose transformer changes nothing, the order rotating from
+     * round to round. Each figure is the median of the rounds' differences against the JVM without an
+     * agent, so that what the machine does at that moment weighs on both sides of each difference; the
+     * floors are measured in the same rounds, not in pairs of their own minutes apart.
      */
-    private void added(String name, String jdk, String main, String prefix, double targetMillis) throws Exception {
-        List<Double> without = new ArrayList<>();
-        List<Double> with = new ArrayList<>();
-        List<Double> diffs = new ArrayList<>();
-        List<Double> cpuDiffs = new ArrayList<>();
-        for (int r = 0; r < starts; r++) {
-            boolean agentFirst = r % 2 == 1;
-            double[] wo = null;
-            double[] wi = null;
-            for (int k = 0; k < 2; k++) {
-                boolean withAgent = agentFirst == (k == 0);
-                double[] v = firstResult(jdk, withAgent, main, prefix);
-                if (withAgent) {
-                    wi = v;
-                } else {
-                    wo = v;
+    private void added(String name, String jdk, String main, String prefix, double targetMillis, Path empty) throws Exception {
+        List<Start> ways = new ArrayList<>(List.of(new Start(null, null, null), new Start(name, agent, agentOptions)));
+        if (empty != null) {
+            ways.add(new Start("  floor: -javaagent with an empty premain", empty, ""));
+            ways.add(new Start("  floor: and a transformer that changes nothing", empty, "transformer"));
+        }
+        int n = ways.size();
+        List<List<double[]>> results = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            results.add(new ArrayList<>());
+        }
+        Path measured = agent;
+        String measuredOptions = agentOptions;
+        try {
+            for (int r = 0; r < starts; r++) {
+                for (int k = 0; k < n; k++) {
+                    Start w = ways.get((r + k) % n);
+                    agent = w.jar == null ? measured : w.jar;
+                    agentOptions = w.jar == null ? measuredOptions : w.options;
+                    results.get((r + k) % n).add(firstResult(jdk, w.jar != null, main, prefix));
                 }
             }
-            without.add(wo[0]);
-            with.add(wi[0]);
-            diffs.add(wi[0] - wo[0]);
-            cpuDiffs.add(wi[1] - wo[1]);
+        } finally {
+            agent = measured;
+            agentOptions = measuredOptions;
+        }
+        for (int k = 1; k < n; k++) {
+            print(ways.get(k).name, results.get(0), results.get(k), k == 1 ? targetMillis : Double.NaN);
+        }
+        if (empty != null) {
+            print("  the agent beyond the empty premain", results.get(2), results.get(1), Double.NaN);
+        }
+    }
+
+    /** The median difference of {@code with} over {@code base}, round by round, and its CPU line. */
+    private void print(String name, List<double[]> base, List<double[]> with, double targetMillis) {
+        List<Double> diffs = new ArrayList<>();
+        List<Double> cpuDiffs = new ArrayList<>();
+        List<Double> without = new ArrayList<>();
+        List<Double> withs = new ArrayList<>();
+        for (int r = 0; r < base.size(); r++) {
+            without.add(base.get(r)[0]);
+            withs.add(with.get(r)[0]);
+            diffs.add(with.get(r)[0] - base.get(r)[0]);
+            cpuDiffs.add(with.get(r)[1] - base.get(r)[1]);
         }
         double added = median(diffs);
         double[] ci = interval(diffs);
         String interval = String.format(Locale.ROOT, "%+.0f..%+.0f", ci[0], ci[1]);
         if (Double.isNaN(targetMillis)) {
-            System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %s%n", name, median(without), median(with),
+            System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %s%n", name, median(without), median(withs),
                     added, interval);
         } else {
             System.out.printf(Locale.ROOT, "%-50s %12.0f %12.0f %+8.0f   %-17s <= %-7.0f %s%n", name, median(without),
-                    median(with), added, interval, targetMillis, added <= targetMillis ? "met" : "MISSED");
+                    median(withs), added, interval, targetMillis, added <= targetMillis ? "met" : "MISSED");
         }
         double[] cpuCi = interval(cpuDiffs);
         System.out.printf(Locale.ROOT, "%-50s %12s %12s %+8.0f   %-17s%n", "  CPU time of that JVM until then (ms)", "", "",
                 median(cpuDiffs), String.format(Locale.ROOT, "%+.0f..%+.0f", cpuCi[0], cpuCi[1]));
-    }
-
-    /**
-     * The same start-up workload with an agent that does nothing instead of this one, and with one whose
-     * transformer changes nothing: what any agent that weaves at load pays before its own work.
-     */
-    private void floor(Path empty, String jdk, String main, String prefix) throws Exception {
-        Path measured = agent;
-        agent = empty;
-        try {
-            agentOptions = "";
-            added("  floor: -javaagent with an empty premain", jdk, main, prefix, Double.NaN);
-            agentOptions = "transformer";
-            added("  floor: and a transformer that changes nothing", jdk, main, prefix, Double.NaN);
-        } finally {
-            agent = measured;
-            agentOptions = "summary=off";
-        }
     }
 
     /** A jar whose agent ({@link EmptyAgent}, on the bench's class path) does nothing. */
