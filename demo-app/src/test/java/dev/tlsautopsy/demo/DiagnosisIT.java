@@ -23,6 +23,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class DiagnosisIT {
 
+    /**
+     * How much later than its peer's last byte left the client may read it (JDK 25 with verification on,
+     * a full verify on two cores: 23 ms seen).
+     */
+    private static final long READ_LATE_MILLIS = 100;
+
     static Stream<String> jdks() {
         return Forked.jdks().stream();
     }
@@ -54,8 +60,11 @@ class DiagnosisIT {
                 if (s.get("scenario").getAsString().equals("idle-timeout")) {
                     proxyPeer = peer;
                     assertEquals("TRUNCATED/PEER", c.get("outcome").getAsString() + "/" + c.get("initiator").getAsString(), c.toString());
-                    // the proxy ends a connection within 10 ms of its idle time
-                    assertTrue(idle >= DiagnosisScenarios.IDLE_MILLIS - 5 && idle <= DiagnosisScenarios.IDLE_MILLIS + 300, c.toString());
+                    // the proxy ends a connection within 10 ms of its idle time, counted from the last byte it
+                    // forwarded; the client's idle time counts from its read of that byte, which on a busy
+                    // two-core machine may return tens of milliseconds later
+                    assertTrue(idle >= DiagnosisScenarios.IDLE_MILLIS - READ_LATE_MILLIS
+                            && idle <= DiagnosisScenarios.IDLE_MILLIS + 300, c.toString());
                     assertTrue(noticed >= 0 && noticed <= 50, "the blocked read saw it at once: " + c);
                 } else {
                     serverPeer = peer;
@@ -64,7 +73,9 @@ class DiagnosisIT {
                     // the server closed after 300 ms idle; the client came back at 1500 ms
                     long gap = DiagnosisScenarios.CLIENT_REUSE_MILLIS - DiagnosisScenarios.SERVER_KEEP_ALIVE_MILLIS;
                     assertTrue(noticed >= gap - 600 && noticed <= gap + 50, "noticed " + noticed + " ms after: " + c);
-                    assertTrue(idle >= DiagnosisScenarios.SERVER_KEEP_ALIVE_MILLIS - 5 && idle <= gap + 200, c.toString());
+                    // the server's keep-alive counts from its answer, the client's idle time from its read of it
+                    assertTrue(idle >= DiagnosisScenarios.SERVER_KEEP_ALIVE_MILLIS - READ_LATE_MILLIS && idle <= gap + 200,
+                            c.toString());
                 }
             }
         }
