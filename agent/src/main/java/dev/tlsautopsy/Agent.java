@@ -9,8 +9,8 @@ import java.util.jar.JarFile;
 
 /**
  * Entry point for {@code -javaagent} and attach. It checks the options, puts the agent's jar on the boot
- * class path and hands over to {@link Activation} there, naming no other agent class on the way: every
- * class of the agent is then loaded by the boot loader, in native code, where the application class
+ * class path and hands over to {@link Activation} there, naming no other agent class before that: every
+ * other class of the agent is then loaded by the boot loader, in native code, where the application class
  * loader would have run Java code (interpreted during a JVM's start) and verified each class. That took
  * 37-46 ms from a TLS client's start to its first handshake (JDK 25 and 17; docs/performance.md), and
  * woven code in any class loader sees the same classes.
@@ -43,9 +43,10 @@ public final class Agent {
             // here, not later: HotSpot's warning that appending disables class data sharing for the
             // application's classes comes out before anything the application prints
             appendToBootClassPath(inst);
-            Class.forName("dev.tlsautopsy.Activation", true, null)
-                    .getMethod("start", String.class, Instrumentation.class, boolean.class, String.class)
-                    .invoke(null, args, inst, atStartup, version());
+            // resolved only now, after the append: the application class loader asks its parents first,
+            // and the boot loader finds the class in the agent's jar. A direct call, not reflection: on
+            // JDK 18 and later a first Method.invoke spins method handle classes, 19 ms here on JDK 25
+            Activation.start(args, inst, atStartup, version());
         } catch (Throwable t) {
             // Activation reports its own failures: what lands here is the hand-over's
             System.err.println("tls-autopsy: not installed: " + t);
