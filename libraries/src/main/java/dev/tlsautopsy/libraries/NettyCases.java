@@ -139,6 +139,8 @@ final class NettyCases {
             SslContext serverTls = context(r.tls, true, t.engine());
             SslContext clientTls = context(r.tls, false, t.engine(), end != End.UNTRUSTED);
             FaultProxy[] proxy = new FaultProxy[1];
+            // the server's handler below SslHandler, for a reset sent once the client has read the answer
+            CompletableFuture<ChannelHandlerContext> serverBelow = new CompletableFuture<>();
             Channel server = new ServerBootstrap().group(group).channel(t.server())
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
@@ -148,6 +150,7 @@ final class NettyCases {
                                 @Override
                                 public void handlerAdded(ChannelHandlerContext ctx) {
                                     below[0] = ctx;
+                                    serverBelow.complete(ctx);
                                 }
                             });
                             ch.pipeline().addLast(serverTls.newHandler(ch.alloc()));
@@ -166,15 +169,14 @@ final class NettyCases {
                                     ctx.writeAndFlush(Unpooled.copiedBuffer("pong", StandardCharsets.US_ASCII))
                                             .addListener(f -> {
                                                 if (end == End.CLIENT_CLOSE || end == End.CUT_MID_RECORD
-                                                        || end == End.FLIP_BIT) {
+                                                        || end == End.FLIP_BIT || end == End.RESET) {
+                                                    // a reset waits for the client to read the answer: one
+                                                    // that came first would discard it unread
                                                     return;
                                                 }
                                                 if (end == End.CLOSE_NOTIFY) {
                                                     ctx.channel().close();
                                                 } else {
-                                                    if (end == End.RESET) {
-                                                        ctx.channel().config().setOption(ChannelOption.SO_LINGER, 0);
-                                                    }
                                                     // a handler below SslHandler closes: no close_notify
                                                     below[0].close();
                                                 }
@@ -220,6 +222,14 @@ final class NettyCases {
                 r.saw("answer: " + answer.get(10, TimeUnit.SECONDS));
                 if (end == End.CLIENT_CLOSE) {
                     client.close().sync();
+                }
+                if (end == End.RESET) {
+                    // below SslHandler, with SO_LINGER 0: a TCP reset, no close_notify
+                    ChannelHandlerContext below = serverBelow.get(10, TimeUnit.SECONDS);
+                    below.channel().eventLoop().submit(() -> {
+                        below.channel().config().setOption(ChannelOption.SO_LINGER, 0);
+                        below.close();
+                    }).sync();
                 }
                 r.saw("then: " + ended.get(10, TimeUnit.SECONDS));
             }
