@@ -163,14 +163,16 @@ public final class Evidence {
         handshakeCompleted = true;
     }
 
-    /** Application data moved now. */
-    public void dataMoved() {
-        lastDataNanos = System.nanoTime();
+    /** Application data moved at {@code at} (the data clock's now: never before the handshake's end). */
+    void dataMoved(long at) {
+        if (at > lastDataNanos) {
+            lastDataNanos = at;
+        }
     }
 
-    /** Application data arrived now: whatever the peer sent while nobody read was data, not an ending. */
-    public void dataReceived() {
-        lastDataNanos = System.nanoTime();
+    /** Application data arrived at {@code at}: whatever the peer sent while nobody read was data, not an ending. */
+    void dataReceived(long at) {
+        dataMoved(at);
         if (peerSignalNanos != 0) {
             peerSignalNanos = 0;
             peerBareFin = false;

@@ -44,6 +44,7 @@ public final class Tracker implements java.util.function.LongSupplier {
     };
     private final AtomicLong startedCount = new AtomicLong();
     private final AtomicLong endedCount = new AtomicLong();
+    private final DataClock dataClock = new DataClock();
     private final Publisher publisher;
 
     public Tracker(Publisher publisher) {
@@ -160,6 +161,16 @@ public final class Tracker implements java.util.function.LongSupplier {
         }
         ev.publisherToken = publisher.started(ev.api);
         ev.owner.describe(ev, transport);
+    }
+
+    /** Application data moved on {@code ev} now (to within the {@link DataClock}'s tick): it is not idle. */
+    public void dataMoved(Evidence ev) {
+        ev.dataMoved(dataClock.now());
+    }
+
+    /** Application data arrived on {@code ev} now: what the peer did while it idled was not its ending. */
+    public void dataReceived(Evidence ev) {
+        ev.dataReceived(dataClock.now());
     }
 
     // ---------------------------------------------------------------- deciding and emitting

@@ -137,7 +137,7 @@ final class EngineReading {
                 if (c.hook == EngineStack.UNWRAP) {
                     if (r.bytesProduced() > 0) {
                         ev.bytesIn += r.bytesProduced();
-                        ev.dataReceived();
+                        tracker.dataReceived(ev);
                     }
                     RecordFraming.follow(ev, c.sources);
                     if (r.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW && c.sources.remaining() > 0) {
@@ -160,7 +160,7 @@ final class EngineReading {
                 } else if (c.hook == EngineStack.WRAP) {
                     if (r.bytesConsumed() > 0) {
                         ev.bytesOut += r.bytesConsumed();
-                        ev.dataMoved();
+                        tracker.dataMoved(ev);
                     }
                     if (r.bytesProduced() > 0 && !ev.layered) {
                         tracker.wrapped(ev, c.dst, r.bytesProduced());

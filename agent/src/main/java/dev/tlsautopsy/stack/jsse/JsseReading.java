@@ -323,7 +323,7 @@ final class JsseReading {
                 if (thrown == null) {
                     if (result > 0) {
                         ev.bytesIn += result;
-                        ev.dataReceived();
+                        tracker.dataReceived(ev);
                         if (ev.readTimedOut) {
                             ev.readTimedOut = false;
                         }
@@ -336,7 +336,7 @@ final class JsseReading {
                 if (thrown == null) {
                     ev.bytesOut += result;
                     if (result > 0) {
-                        ev.dataMoved();
+                        tracker.dataMoved(ev);
                     }
                     if (ev.readTimedOut) {
                         ev.readTimedOut = false;
@@ -404,7 +404,7 @@ final class JsseReading {
             if (call == JsseStack.ENGINE_UNWRAP) {
                 if (r.bytesProduced() > 0) {
                     ev.bytesIn += r.bytesProduced();
-                    ev.dataReceived();
+                    tracker.dataReceived(ev);
                 }
                 if (status == SSLEngineResult.Status.BUFFER_UNDERFLOW) {
                     ev.partialRecordBytes = remaining(sources, offset, length);
@@ -415,7 +415,7 @@ final class JsseReading {
             } else {
                 if (r.bytesConsumed() > 0) {
                     ev.bytesOut += r.bytesConsumed();
-                    ev.dataMoved();
+                    tracker.dataMoved(ev);
                 }
                 if (r.bytesProduced() > 0 && !ev.layered && sources != null && offset >= 0 && offset < sources.length) {
                     tracker.wrapped(ev, sources[offset], r.bytesProduced());

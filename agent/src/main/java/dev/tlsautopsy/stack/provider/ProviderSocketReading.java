@@ -161,7 +161,7 @@ final class ProviderSocketReading {
                 // a socket over an engine counts what the engine delivered
                 ev.bytesIn += n;
             }
-            ev.dataReceived();
+            tracker.dataReceived(ev);
             session(ev);
         } else if (thrown != null) {
             failed(ev, thrown);
@@ -183,7 +183,7 @@ final class ProviderSocketReading {
             if (!ev.layered) {
                 ev.bytesOut += length == 0 ? 1 : length;
             }
-            ev.dataMoved();
+            tracker.dataMoved(ev);
             session(ev);
         } else {
             failed(ev, thrown);
