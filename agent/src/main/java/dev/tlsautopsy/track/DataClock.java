@@ -23,7 +23,19 @@ final class DataClock implements Runnable {
     private volatile boolean stopped = true;
     /** Whether a stamp read the clock since the last tick. */
     private volatile boolean read;
-    private Thread thread;
+    /**
+     * Made with the clock, on the thread that starts the agent, and started by the first stamp: a thread made
+     * by an application's thread would keep that thread's context class loader (a web application's, which
+     * its undeploy could then never release) and inherit its thread group and inheritable thread locals.
+     */
+    private final Thread thread;
+    private boolean threadStarted;
+
+    DataClock() {
+        thread = new Thread(this, "tls-autopsy-clock");
+        thread.setDaemon(true);
+        thread.setContextClassLoader(null);
+    }
 
     /** Now, to within a tick. */
     long now() {
@@ -39,9 +51,8 @@ final class DataClock implements Runnable {
         synchronized (this) {
             if (stopped) {
                 stopped = false;
-                if (thread == null) {
-                    thread = new Thread(this, "tls-autopsy-clock");
-                    thread.setDaemon(true);
+                if (!threadStarted) {
+                    threadStarted = true;
                     thread.start();
                 } else {
                     LockSupport.unpark(thread);
@@ -74,6 +85,11 @@ final class DataClock implements Runnable {
         } catch (InterruptedException e) {
             // the JVM is ending
         }
+    }
+
+    /** The clock's thread (for tests). */
+    Thread thread() {
+        return thread;
     }
 
     /** Whether the thread ticks now (for tests). */

@@ -46,6 +46,23 @@ class DataClockTest {
     }
 
     @Test
+    void itsThreadKeepsNothingOfTheApplicationThreadThatStartsIt() throws Exception {
+        DataClock clock = new DataClock();
+        ClassLoader webapp = new java.net.URLClassLoader(new java.net.URL[0], null);
+        ThreadGroup group = new ThreadGroup("webapp");
+        Thread app = new Thread(group, () -> clock.now(), "webapp-worker");
+        app.setContextClassLoader(webapp);
+        app.start();
+        app.join(BOUND_NANOS / 1_000_000);
+        assertFalse(app.isAlive(), "the stamp returned");
+        assertTrue(clock.ticking(), "the stamp started the clock");
+        Thread t = clock.thread();
+        assertEquals(null, t.getContextClassLoader(), "no application class loader held");
+        assertTrue(t.getThreadGroup() != group, "not the application's thread group");
+        assertTrue(t.isDaemon());
+    }
+
+    @Test
     void aStampNeverMovesTheLastDataBackBeforeTheHandshakesEnd() {
         Evidence ev = new Evidence(1, null, "SSLEngine", "engine");
         ev.handshakeDone();
