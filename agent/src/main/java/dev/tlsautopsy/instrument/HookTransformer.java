@@ -3,6 +3,7 @@ package dev.tlsautopsy.instrument;
 import dev.tlsautopsy.StartupTiming;
 import dev.tlsautopsy.instrument.HookSet.MethodHook;
 import dev.tlsautopsy.instrument.HookSet.TypeHooks;
+import dev.tlsautopsy.track.AgentThreads;
 import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
@@ -117,10 +118,8 @@ final class HookTransformer implements ClassFileTransformer {
                 Runnable r = onLibrary.remove(library);
                 if (r != null) {
                     try {
-                        // started from the application's thread: none of its inheritable thread locals
-                        Thread t = new Thread(null, r, "tls-autopsy-ahead", 0, false);
-                        t.setDaemon(true);
-                        t.start();
+                        // started from the application's thread, inheriting nothing of it
+                        AgentThreads.daemon(r, "tls-autopsy-ahead").start();
                     } catch (Throwable t) {
                         // the library's classes are woven as they load
                     }

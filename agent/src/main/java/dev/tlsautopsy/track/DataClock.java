@@ -24,18 +24,13 @@ final class DataClock implements Runnable {
     /** Whether a stamp read the clock since the last tick. */
     private volatile boolean read;
     /**
-     * Made with the clock, on the thread that starts the agent, and started by the first stamp: a thread made
-     * by an application's thread would keep that thread's context class loader (a web application's, which
-     * its undeploy could then never release) and inherit its thread group and inheritable thread locals.
+     * Made with the clock, when the agent starts (so also in the agent's thread group), and started by the
+     * first stamp; what else it does not inherit: {@link AgentThreads}.
      */
-    private final Thread thread;
+    private final Thread thread = AgentThreads.daemon(this, "tls-autopsy-clock");
     private boolean threadStarted;
-
-    DataClock() {
-        thread = new Thread(this, "tls-autopsy-clock");
-        thread.setDaemon(true);
-        thread.setContextClassLoader(null);
-    }
+    /** The thread could not start (no memory for its stack): every stamp reads the system clock. */
+    private volatile boolean unavailable;
 
     /** Now, to within a tick. */
     long now() {
@@ -47,13 +42,21 @@ final class DataClock implements Runnable {
 
     private long restart() {
         long t = System.nanoTime();
+        if (unavailable) {
+            return t;
+        }
         now = t;
         synchronized (this) {
             if (stopped) {
                 stopped = false;
                 if (!threadStarted) {
-                    threadStarted = true;
-                    thread.start();
+                    try {
+                        thread.start();
+                        threadStarted = true;
+                    } catch (Throwable e) {
+                        unavailable = true;
+                        stopped = true;
+                    }
                 } else {
                     LockSupport.unpark(thread);
                 }

@@ -45,8 +45,7 @@ final class PeerActivityWatch implements Runnable {
         if (thread == null) {
             synchronized (this) {
                 if (thread == null) {
-                    Thread t = new Thread(this, "tls-autopsy-peer-activity");
-                    t.setDaemon(true);
+                    Thread t = AgentThreads.daemon(this, "tls-autopsy-peer-activity");
                     t.start();
                     thread = t;
                 }

@@ -299,7 +299,7 @@ public final class Tracker implements java.util.function.LongSupplier {
             if (heldEmitter != null) {
                 return;
             }
-            Thread t = new Thread(() -> {
+            Thread t = AgentThreads.daemon(() -> {
                 while (true) {
                     try {
                         Thread.sleep(50);
@@ -320,7 +320,6 @@ public final class Tracker implements java.util.function.LongSupplier {
                     }
                 }
             }, "tls-autopsy-held");
-            t.setDaemon(true);
             t.start();
             heldEmitter = t;
         }

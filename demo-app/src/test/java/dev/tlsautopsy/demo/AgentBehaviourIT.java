@@ -182,6 +182,32 @@ class AgentBehaviourIT {
     }
 
     /**
+     * A web application's TLS (its classes in a loader of their own, which is its thread's context class
+     * loader) starts the agent's threads that start on first use: none of them may hold that loader, through
+     * its context class loader or (JDK 17) the access control context it inherited, or the application's
+     * classes would outlive its undeploy. The connection is still recorded CLEAN at both ends.
+     */
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void theAgentsThreadsHoldNoApplicationClassLoader(String jdk, @TempDir Path dir) throws Exception {
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=s.json,interval=0"),
+                "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/java.security=ALL-UNNAMED"),
+                "dev.tlsautopsy.demo.hardening.WebAppLoaderMain", List.of(), 120);
+        assertEquals(0, run.exit(), run.stderr());
+        List<String> threads = run.stdout().lines().filter(l -> l.startsWith("agent-thread ")).collect(Collectors.toList());
+        // data moved (the clock) and an SSLSocket began (the watch for its idle time)
+        assertTrue(threads.stream().anyMatch(l -> l.startsWith("agent-thread tls-autopsy-clock ")), threads.toString());
+        assertTrue(threads.stream().anyMatch(l -> l.startsWith("agent-thread tls-autopsy-peer-activity ")), threads.toString());
+        String access = jdk.contains("-17-") ? "other" : "none";
+        for (String t : threads) {
+            assertTrue(t.endsWith(" context-loader=other access-context=" + access), t);
+        }
+        JsonObject summary = HardeningIT.json(dir.resolve("s.json"));
+        assertEquals(2, summary.get("connections").getAsInt(), summary.toString());
+        assertEquals(2, summary.getAsJsonObject("outcomes").get("CLEAN").getAsInt(), summary.toString());
+    }
+
+    /**
      * Netty's classes in an application class data sharing archive (Spring Boot's CDS, a dynamic archive):
      * the application's loader finds them there instead of defining them from its jars, and the agent
      * weaves them all the same.
