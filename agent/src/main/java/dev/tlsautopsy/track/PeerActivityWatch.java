@@ -5,10 +5,11 @@ import java.io.FileReader;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * When did the peer end a connection nobody was reading? A blocking socket learns of a close_notify, a
@@ -18,6 +19,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stack asks to watch (idle, no call under way, undecided), this thread notes the first moment the kernel
  * shows the peer acted; the ending found later is dated then. One file read per period for all
  * connections, and none while nothing is watched. Elsewhere it does nothing.
+ *
+ * <p>It keeps a list of its own: the connection table also holds every connection that ended and was not
+ * yet collected, and under churn (hundreds of connections a second) walking it each period cost more
+ * than the rest of the agent's work on those connections together.
  */
 final class PeerActivityWatch implements Runnable {
 
@@ -25,14 +30,12 @@ final class PeerActivityWatch implements Runnable {
     private static final long PERIOD_MILLIS = 200;
     private static final int ESTABLISHED = 0x01, CLOSE_WAIT = 0x08;
 
-    private final ConnectionTable table;
-    /** Connections that asked to be watched and have not ended (a cheap "anything to do?"). */
-    final AtomicInteger watched = new AtomicInteger();
+    /** Connections that asked to be watched; this thread drops those decided since. */
+    private final ConcurrentLinkedQueue<Evidence> watched = new ConcurrentLinkedQueue<>();
     private final boolean available = new java.io.File("/proc/net/tcp").canRead();
     private volatile Thread thread;
 
-    PeerActivityWatch(ConnectionTable table) {
-        this.table = table;
+    PeerActivityWatch() {
     }
 
     /** A connection asks to be watched while it idles; starts the thread on first use. */
@@ -41,7 +44,7 @@ final class PeerActivityWatch implements Runnable {
             return;
         }
         ev.watchedIdle = true;
-        watched.incrementAndGet();
+        watched.add(ev);
         if (thread == null) {
             synchronized (this) {
                 if (thread == null) {
@@ -53,20 +56,13 @@ final class PeerActivityWatch implements Runnable {
         }
     }
 
-    /** The connection ended: no longer watched. */
-    void ended(Evidence ev) {
-        if (ev.watchedIdle) {
-            watched.decrementAndGet();
-        }
-    }
-
     @Override
     public void run() {
         long period = PERIOD_MILLIS;
         while (true) {
             try {
                 Thread.sleep(period);
-                if (watched.get() > 0) {
+                if (!watched.isEmpty()) {
                     int sockets = look();
                     // a big socket table costs more to read: look less often
                     period = Math.max(PERIOD_MILLIS, sockets / 5);
@@ -83,13 +79,17 @@ final class PeerActivityWatch implements Runnable {
     private int look() throws IOException {
         long now = System.nanoTime();
         Map<Long, Evidence> idle = new HashMap<>();
-        table.forEach(ev -> {
-            if (ev.watchedIdle && ev.started && ev.verdict == null && ev.activeCalls == 0 && ev.peerSignalNanos == 0
+        for (Iterator<Evidence> i = watched.iterator(); i.hasNext(); ) {
+            Evidence ev = i.next();
+            if (ev.verdict != null) {
+                // decided: a verdict is never taken back
+                i.remove();
+            } else if (ev.started && ev.activeCalls == 0 && ev.peerSignalNanos == 0
                     && ev.localPort > 0 && ev.peerPort > 0 && ev.lastDataNanos != 0
                     && now - ev.lastDataNanos >= IDLE_BEFORE_WATCHING) {
                 idle.put((long) ev.localPort << 16 | ev.peerPort, ev);
             }
-        });
+        }
         if (idle.isEmpty()) {
             return 0;
         }

@@ -33,7 +33,7 @@ public final class Tracker implements java.util.function.LongSupplier {
     }
 
     private final ConnectionTable table = new ConnectionTable(MAX_TRACKED);
-    private final PeerActivityWatch peerActivity = new PeerActivityWatch(table);
+    private final PeerActivityWatch peerActivity = new PeerActivityWatch();
     private final AtomicLong untracked = new AtomicLong();
     private final AtomicBoolean limitWarned = new AtomicBoolean();
     private final ThreadLocal<ChannelFailure> channelFailures = new ThreadLocal<>() {
@@ -357,7 +357,6 @@ public final class Tracker implements java.util.function.LongSupplier {
                     ev.idleNanos < 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(ev.idleNanos), noticedAfter(ev));
         }
         endedCount.incrementAndGet();
-        peerActivity.ended(ev);
         Object token = ev.publisherToken;
         ev.publisherToken = null;
         publisher.ended(ending, token);
