@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
-/** The clock data stamps read: exact after a stop, at most a tick behind while stamps read it. */
+/** The clock data stamps read: exact while stamps are few, at most a tick behind while they come often. */
 class DataClockTest {
 
     private static final long BOUND_NANOS = TimeUnit.SECONDS.toNanos(5);
@@ -21,28 +21,62 @@ class DataClockTest {
         }
     }
 
+    /** Stamps as a busy connection makes them: enough within one tick to start the clock. */
+    private static void burst(DataClock clock) {
+        for (int i = 0; i < DataClock.START_AT; i++) {
+            clock.now();
+        }
+    }
+
     @Test
-    void ticksWhileDataIsStampedAndStopsWhenNoneIs() throws Exception {
+    void ticksWhileStampsComeOftenAndStopsWhenTheyDoNot() throws Exception {
         DataClock clock = new DataClock();
         assertFalse(clock.ticking(), "no thread before the first stamp");
 
         long before = System.nanoTime();
-        assertTrue(clock.now() >= before, "the first stamp reads the system clock");
-        assertTrue(clock.ticking(), "and starts the thread");
+        assertTrue(clock.now() >= before, "a stamp while stopped reads the system clock");
+        assertFalse(clock.ticking(), "and a few stamps wake nothing");
+
+        await(() -> {
+            burst(clock);
+            return clock.ticking();
+        }, "a burst of stamps within a tick starts the thread");
 
         // stamps keep it going, each at most a tick (and the thread's scheduling) behind
         long later = System.nanoTime();
-        await(() -> clock.now() >= later, "the clock moves on while stamps read it");
+        await(() -> {
+            burst(clock);
+            return clock.now() >= later;
+        }, "the clock moves on while stamps read it");
 
-        await(() -> !clock.ticking(), "a tick without stamps stops it");
+        await(() -> !clock.ticking(), "without stamps it stops at its next probe");
         Thread.sleep(3 * DataClock.TICK_MILLIS);
-        assertFalse(clock.ticking(), "nothing wakes a stopped clock but a stamp");
+        assertFalse(clock.ticking(), "nothing wakes a stopped clock but stamps");
 
         long restart = System.nanoTime();
         assertTrue(clock.now() >= restart, "a stamp after a stop is exact");
-        assertTrue(clock.ticking(), "and starts the thread again");
+        await(() -> {
+            burst(clock);
+            return clock.ticking();
+        }, "and a burst starts the thread again");
         long afterRestart = System.nanoTime();
-        await(() -> clock.now() >= afterRestart, "which ticks");
+        await(() -> {
+            burst(clock);
+            return clock.now() >= afterRestart;
+        }, "which ticks");
+    }
+
+    @Test
+    void slowStampsReadTheSystemClockAndWakeNothing() throws Exception {
+        DataClock clock = new DataClock();
+        // a churning server's pace: a stamp every millisecond, far fewer than a tick's worth
+        for (int i = 0; i < 5 * DataClock.TICK_MILLIS; i++) {
+            long before = System.nanoTime();
+            assertTrue(clock.now() >= before, "exact");
+            Thread.sleep(1);
+        }
+        assertFalse(clock.ticking());
+        assertEquals(Thread.State.NEW, clock.thread().getState(), "its thread never started");
     }
 
     @Test
@@ -50,12 +84,12 @@ class DataClockTest {
         DataClock clock = new DataClock();
         ClassLoader webapp = new java.net.URLClassLoader(new java.net.URL[0], null);
         ThreadGroup group = new ThreadGroup("webapp");
-        Thread app = new Thread(group, () -> clock.now(), "webapp-worker");
+        Thread app = new Thread(group, () -> burst(clock), "webapp-worker");
         app.setContextClassLoader(webapp);
         app.start();
         app.join(BOUND_NANOS / 1_000_000);
-        assertFalse(app.isAlive(), "the stamp returned");
-        assertTrue(clock.ticking(), "the stamp started the clock");
+        assertFalse(app.isAlive(), "the stamps returned");
+        assertTrue(clock.thread().getState() != Thread.State.NEW, "the stamps started the clock");
         Thread t = clock.thread();
         assertEquals(null, t.getContextClassLoader(), "no application class loader held");
         assertTrue(t.getThreadGroup() != group, "not the application's thread group");

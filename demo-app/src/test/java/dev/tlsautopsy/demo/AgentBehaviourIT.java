@@ -195,7 +195,7 @@ class AgentBehaviourIT {
                 "dev.tlsautopsy.demo.hardening.WebAppLoaderMain", List.of(), 120);
         assertEquals(0, run.exit(), run.stderr());
         List<String> threads = run.stdout().lines().filter(l -> l.startsWith("agent-thread ")).collect(Collectors.toList());
-        // data moved (the clock) and an SSLSocket began (the watch for its idle time)
+        // a burst of records (the clock) and an SSLSocket began (the watch for its idle time)
         assertTrue(threads.stream().anyMatch(l -> l.startsWith("agent-thread tls-autopsy-clock ")), threads.toString());
         assertTrue(threads.stream().anyMatch(l -> l.startsWith("agent-thread tls-autopsy-peer-activity ")), threads.toString());
         String access = jdk.contains("-17-") ? "other" : "none";

@@ -17,7 +17,9 @@ import javax.net.ssl.SSLSocket;
 /**
  * A web application's TLS as a servlet container runs it: the demo's classes loaded again by a loader of
  * their own ({@code webapp}), whose code runs on a thread with that loader as its context class loader.
- * One SSLSocket connection, ping and pong, closed cleanly by the client; then one line per agent thread:
+ * One SSLSocket connection: the client writes small records until the agent's data clock ticks (it
+ * starts only for a burst of reads and writes, made here on the web application's threads), then ping and
+ * pong, closed cleanly by the client; then one line per agent thread:
  * {@code agent-thread <name> context-loader=<webapp|other> access-context=<webapp|other|none>} (the last
  * read on JDKs whose threads keep an inherited access control context, with {@code --add-opens
  * java.base/java.lang} and {@code java.base/java.security}). Whatever holds the {@code webapp} loader keeps
@@ -103,6 +105,15 @@ public final class WebAppLoaderMain {
                     try (SSLSocket c = (SSLSocket) tls.client.getSocketFactory()
                             .createSocket(InetAddress.getLoopbackAddress(), server.getLocalPort())) {
                         c.startHandshake();
+                        byte[] chunk = new byte[16];
+                        java.util.Arrays.fill(chunk, (byte) 'x');
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                        for (int i = 1; System.nanoTime() < deadline; i++) {
+                            c.getOutputStream().write(chunk);
+                            if (i % 256 == 0 && agentThreadRuns("tls-autopsy-clock")) {
+                                break;
+                            }
+                        }
                         c.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
                         c.getOutputStream().flush();
                         readFully(c.getInputStream(), 4);
@@ -117,7 +128,7 @@ public final class WebAppLoaderMain {
         private static void serve(SSLServerSocket server) {
             try (SSLSocket s = (SSLSocket) server.accept()) {
                 s.startHandshake();
-                readFully(s.getInputStream(), 4);
+                readUntilPing(s.getInputStream());
                 OutputStream out = s.getOutputStream();
                 out.write("pong".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
@@ -126,6 +137,24 @@ public final class WebAppLoaderMain {
                 }
             } catch (Exception e) {
                 throw new IllegalStateException(e);
+            }
+        }
+
+        private static boolean agentThreadRuns(String name) {
+            return Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals(name));
+        }
+
+        /** Reads the client's filler ('x') up to and including its "ping". */
+        private static void readUntilPing(InputStream in) throws java.io.IOException {
+            byte[] b = new byte[4096];
+            String tail = "";
+            while (!tail.endsWith("ping")) {
+                int r = in.read(b);
+                if (r < 0) {
+                    throw new java.io.EOFException("before ping");
+                }
+                tail = tail + new String(b, 0, r, StandardCharsets.US_ASCII);
+                tail = tail.substring(Math.max(0, tail.length() - 4));
             }
         }
 
