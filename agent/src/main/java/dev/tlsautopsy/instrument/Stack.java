@@ -23,7 +23,10 @@ public interface Stack {
     /** A woven method of this stack returned ({@code thrown} null) or threw. */
     void exit(int hook, Object token, Object a, Object b, Object c, long n, long m, Throwable thrown);
 
-    /** Whether a hook declared with {@link HookSet.MethodHook#grantsLookup()} should hand over its class's lookup. */
+    /**
+     * Whether a hook declared with {@link HookSet.MethodHook#grantsLookup()} should hand over its class's lookup.
+     * Once false, never true again: the hooks remember a no and stop asking.
+     */
     default boolean wantsLookup() {
         return false;
     }

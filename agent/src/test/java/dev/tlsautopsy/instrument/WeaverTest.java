@@ -307,6 +307,29 @@ class WeaverTest {
     }
 
     @Test
+    void aStackThatWantsNoMoreLookupsIsNotAskedAgain() throws Throwable {
+        // a stack number of its own: the hooks remember a no per hook number, for the JVM's life
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        Recording sink = new Recording() {
+            @Override
+            public boolean wantsLookup(int hook) {
+                return asked.incrementAndGet() == 1;
+            }
+        };
+        Hooks.install(sink);
+        HookSet hooks = new HookSet(3, "test");
+        hooks.type(Sample.class.getName()).method(0, "read", 3).grantsLookup().enter(self()).exit(returned());
+        Class<?> c = weave(hooks, new ArrayList<>());
+        Object s = c.getConstructor(String.class).newInstance("e");
+        for (int i = 0; i < 4; i++) {
+            assertEquals(2, call(s, c, "read", new byte[2], 0, 9));
+        }
+        assertEquals(2, asked.get(), "asked until it said no, then never");
+        assertEquals(1, sink.calls.stream().filter(l -> l.startsWith("lookup ")).count(), sink.calls.toString());
+        assertEquals(4, sink.calls.stream().filter(l -> l.startsWith("enter ")).count(), sink.calls.toString());
+    }
+
+    @Test
     void aThrowingSinkIsSwitchedOffAndTheMethodRunsOn() throws Throwable {
         Hooks.install(new Recording() {
             @Override
