@@ -58,7 +58,8 @@ final class JsseReading {
             // a blocking socket learns of the peer's end only when read: the kernel tells it earlier
             tracker.watchWhileIdle(ev);
         }
-        if (transport != null) {
+        if (transport != null && tracker.attached) {
+            // with the agent there from the JVM's start, every connection is seen from its first record
             JsseAccess.State s = jsse.state(transport);
             if (s != null && s.negotiated) {
                 ev.handshakeDoneBefore();
@@ -248,7 +249,7 @@ final class JsseReading {
      * is tracked from now on, unless it had already ended before the agent could see it.
      */
     private void adopt(Evidence ev, Object transport) {
-        if (ev.started()) {
+        if (ev.started() || !tracker.attached) {
             return;
         }
         JsseAccess.State s = jsse.state(transport);
