@@ -58,8 +58,7 @@ final class JsseReading {
             // a blocking socket learns of the peer's end only when read: the kernel tells it earlier
             tracker.watchWhileIdle(ev);
         }
-        if (transport != null && tracker.attached) {
-            // with the agent there from the JVM's start, every connection is seen from its first record
+        if (transport != null) {
             JsseAccess.State s = jsse.state(transport);
             if (s != null && s.negotiated) {
                 ev.handshakeDoneBefore();
@@ -249,7 +248,7 @@ final class JsseReading {
      * is tracked from now on, unless it had already ended before the agent could see it.
      */
     private void adopt(Evidence ev, Object transport) {
-        if (ev.started() || !tracker.attached) {
+        if (ev.started()) {
             return;
         }
         JsseAccess.State s = jsse.state(transport);
