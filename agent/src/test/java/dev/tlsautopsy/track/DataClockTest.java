@@ -21,11 +21,25 @@ class DataClockTest {
         }
     }
 
-    /** Stamps as a busy connection makes them: enough within one tick to start the clock. */
+    /** Stamps as a busy connection makes them (a tick's worth at a time) until {@code condition} holds. */
+    private static void stampUntil(DataClock clock, BooleanSupplier condition, String what) throws InterruptedException {
+        await(() -> {
+            burst(clock);
+            return condition.getAsBoolean();
+        }, what);
+    }
+
     private static void burst(DataClock clock) {
         for (int i = 0; i < DataClock.START_AT; i++) {
             clock.now();
         }
+    }
+
+    /** While the thread ticks, a stamp is a field read: two stamps in a row read the same value. */
+    private static boolean readsTheField(DataClock clock) {
+        long a = clock.now();
+        long b = clock.now();
+        return clock.ticking() && a == b;
     }
 
     @Test
@@ -37,17 +51,10 @@ class DataClockTest {
         assertTrue(clock.now() >= before, "a stamp while stopped reads the system clock");
         assertFalse(clock.ticking(), "and a few stamps wake nothing");
 
-        await(() -> {
-            burst(clock);
-            return clock.ticking();
-        }, "a burst of stamps within a tick starts the thread");
-
+        stampUntil(clock, () -> readsTheField(clock), "a burst of stamps within a tick starts the thread");
         // stamps keep it going, each at most a tick (and the thread's scheduling) behind
         long later = System.nanoTime();
-        await(() -> {
-            burst(clock);
-            return clock.now() >= later;
-        }, "the clock moves on while stamps read it");
+        stampUntil(clock, () -> readsTheField(clock) && clock.now() >= later, "the ticking clock moves on");
 
         await(() -> !clock.ticking(), "without stamps it stops at its next probe");
         Thread.sleep(3 * DataClock.TICK_MILLIS);
@@ -55,15 +62,9 @@ class DataClockTest {
 
         long restart = System.nanoTime();
         assertTrue(clock.now() >= restart, "a stamp after a stop is exact");
-        await(() -> {
-            burst(clock);
-            return clock.ticking();
-        }, "and a burst starts the thread again");
+        stampUntil(clock, () -> readsTheField(clock), "and a burst starts the thread again");
         long afterRestart = System.nanoTime();
-        await(() -> {
-            burst(clock);
-            return clock.now() >= afterRestart;
-        }, "which ticks");
+        stampUntil(clock, () -> readsTheField(clock) && clock.now() >= afterRestart, "which ticks");
     }
 
     @Test
