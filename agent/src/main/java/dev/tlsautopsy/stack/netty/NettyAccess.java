@@ -1,10 +1,12 @@
 package dev.tlsautopsy.stack.netty;
 
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Reads Netty objects through reflection on public (or, for the decoder's buffer, protected) methods,
@@ -14,29 +16,60 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class NettyAccess {
 
-    private static final Map<String, Method> METHODS = new ConcurrentHashMap<>();
+    /** Each accessor's no-argument method, by name, per class: found once, then called as a method handle. */
+    private static final class Accessor extends ClassValue<MethodHandle> {
+        private final String name;
 
-    private NettyAccess() {
+        Accessor(String name) {
+            this.name = name;
+        }
+
+        @Override
+        protected MethodHandle computeValue(Class<?> type) {
+            Method m = find(type, name);
+            try {
+                return m == null ? null
+                        : MethodHandles.lookup().unreflect(m).asType(MethodType.genericMethodType(1));
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        /**
+         * {@code target.name()}, or null. Keyed by class, not by a name built per call: a profile of Netty
+         * churn had a third of the agent's samples in building that key and in {@code Method.invoke}.
+         */
+        Object call(Object target) {
+            if (target == null) {
+                return null;
+            }
+            MethodHandle h = get(target.getClass());
+            if (h == null) {
+                return null;
+            }
+            try {
+                return (Object) h.invokeExact(target);
+            } catch (Throwable e) {
+                return null;
+            }
+        }
     }
 
-    private static Object call(Object target, String name) {
-        if (target == null) {
-            return null;
-        }
-        try {
-            String key = target.getClass().getName() + "#" + name;
-            Method m = METHODS.get(key);
-            if (m == null) {
-                m = find(target.getClass(), name);
-                if (m == null) {
-                    return null;
-                }
-                METHODS.putIfAbsent(key, m);
-            }
-            return m.invoke(target);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null;
-        }
+    private static final Accessor CHANNEL = new Accessor("channel");
+    private static final Accessor JAVA_CHANNEL = new Accessor("javaChannel");
+    private static final Accessor HANDLER = new Accessor("handler");
+    private static final Accessor ENGINE = new Accessor("engine");
+    private static final Accessor PIPELINE = new Accessor("pipeline");
+    private static final Accessor TO_MAP = new Accessor("toMap");
+    private static final Accessor UNSAFE = new Accessor("unsafe");
+    private static final Accessor OUTBOUND_BUFFER = new Accessor("outboundBuffer");
+    private static final Accessor TOTAL_PENDING_WRITE_BYTES = new Accessor("totalPendingWriteBytes");
+    private static final Accessor CLOSE_NOTIFY_FLUSH_TIMEOUT = new Accessor("getCloseNotifyFlushTimeoutMillis");
+    private static final Accessor ACTUAL_READABLE_BYTES = new Accessor("actualReadableBytes");
+    private static final Accessor REMOTE_ADDRESS = new Accessor("remoteAddress");
+    private static final Accessor LOCAL_ADDRESS = new Accessor("localAddress");
+
+    private NettyAccess() {
     }
 
     private static Method find(Class<?> type, String name) {
@@ -62,21 +95,21 @@ final class NettyAccess {
     }
 
     static Object channel(Object ctx) {
-        return call(ctx, "channel");
+        return CHANNEL.call(ctx);
     }
 
     /** The JDK {@code SocketChannel} under an NIO Netty channel ({@code AbstractNioChannel.javaChannel()}). */
     static Object javaChannel(Object nettyChannel) {
-        return call(nettyChannel, "javaChannel");
+        return JAVA_CHANNEL.call(nettyChannel);
     }
 
     static Object handler(Object ctx) {
-        return call(ctx, "handler");
+        return HANDLER.call(ctx);
     }
 
     /** {@code SslHandler.engine()}. */
     static Object engine(Object sslHandler) {
-        return call(sslHandler, "engine");
+        return ENGINE.call(sslHandler);
     }
 
     /** The channel an SslHandler is in, through its context ({@code SslHandler.ctx}, set when it was added). */
@@ -97,7 +130,7 @@ final class NettyAccess {
 
     /** The SslHandler in a channel's pipeline ({@code pipeline().toMap()}), or null. */
     static Object sslHandlerOf(Object channel) {
-        Object map = call(call(channel, "pipeline"), "toMap");
+        Object map = TO_MAP.call(PIPELINE.call(channel));
         if (map instanceof Map) {
             for (Object h : ((Map<?, ?>) map).values()) {
                 for (Class<?> c = h == null ? null : h.getClass(); c != null; c = c.getSuperclass()) {
@@ -112,24 +145,24 @@ final class NettyAccess {
 
     /** Bytes written to the channel but not yet to the socket ({@code ChannelOutboundBuffer}); -1 if unknown. */
     static long pendingOutboundBytes(Object channel) {
-        Object n = call(call(call(channel, "unsafe"), "outboundBuffer"), "totalPendingWriteBytes");
+        Object n = TOTAL_PENDING_WRITE_BYTES.call(OUTBOUND_BUFFER.call(UNSAFE.call(channel)));
         return n instanceof Long ? (Long) n : -1;
     }
 
     /** SslHandler's closeNotifyFlushTimeoutMillis (Netty's default, 3000, if it cannot be read). */
     static long closeNotifyFlushTimeoutMillis(Object sslHandler) {
-        Object n = call(sslHandler, "getCloseNotifyFlushTimeoutMillis");
+        Object n = CLOSE_NOTIFY_FLUSH_TIMEOUT.call(sslHandler);
         return n instanceof Long ? (Long) n : 3000;
     }
 
     static int bufferedBytes(Object sslHandler) {
-        Object n = call(sslHandler, "actualReadableBytes");
+        Object n = ACTUAL_READABLE_BYTES.call(sslHandler);
         return n instanceof Integer ? (Integer) n : 0;
     }
 
     static void describe(dev.tlsautopsy.track.Evidence ev, Object channel) {
-        SocketAddress remote = (SocketAddress) call(channel, "remoteAddress");
-        SocketAddress local = (SocketAddress) call(channel, "localAddress");
+        SocketAddress remote = (SocketAddress) REMOTE_ADDRESS.call(channel);
+        SocketAddress local = (SocketAddress) LOCAL_ADDRESS.call(channel);
         if (remote instanceof InetSocketAddress) {
             InetSocketAddress r = (InetSocketAddress) remote;
             ev.peerHost = r.getHostString();
