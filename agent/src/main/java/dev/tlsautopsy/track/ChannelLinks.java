@@ -61,6 +61,11 @@ final class ChannelLinks {
         }
     }
 
+    /** Whether any offer waits: without one no write can be linked. */
+    boolean waiting() {
+        return waiting != 0;
+    }
+
     /** The connection whose wrapped output {@code src} starts with, if one was offered and is not linked yet. */
     Evidence owner(Object src) {
         if (waiting == 0 || !(src instanceof ByteBuffer)) {
