@@ -37,7 +37,7 @@ final class NettyAccess {
 
         /**
          * {@code target.name()}, or null. Keyed by class, not by a name built per call: a profile of Netty
-         * churn had a third of the agent's samples in building that key and in {@code Method.invoke}.
+         * churn had a quarter of the agent's samples in building that key and in {@code Method.invoke}.
          */
         Object call(Object target) {
             if (target == null) {
