@@ -22,62 +22,63 @@ final class JsseAccess {
      * The fields' handles, each a constant ({@code static final}) so that the JIT makes every read a plain
      * field load; through handles kept in instance fields each read took a dozen calls (in a profile of
      * SSLEngine churn, a tenth of the agent's samples). The class initialises on first use, which
-     * {@link #bound()} allows only after the grant; null handles if they could not be bound.
+     * {@link #bound()} allows only after the grant. If any name is missing, {@link #OK} is false and no
+     * handle is read.
      */
     private static final class Fields {
-        private static final Object[] BOUND = bind(granted);
-        static final boolean OK = BOUND != null;
-        static final Class<?> SOCKET = (Class<?>) at(0);
-        static final Class<?> ENGINE = (Class<?>) at(1);
-        static final VarHandle TRANSPORT = (VarHandle) at(2);
-        static final VarHandle SSL_CONFIG = (VarHandle) at(3);
-        static final VarHandle IS_CLIENT_MODE = (VarHandle) at(4);
-        static final VarHandle SOCKET_CONTEXT = (VarHandle) at(5);
-        static final VarHandle ENGINE_CONTEXT = (VarHandle) at(6);
-        static final VarHandle IS_NEGOTIATED = (VarHandle) at(7);
-        static final VarHandle HANDSHAKE_CONTEXT = (VarHandle) at(8);
-        static final VarHandle IS_BROKEN = (VarHandle) at(9);
-        static final VarHandle IS_INPUT_CLOSE_NOTIFIED = (VarHandle) at(10);
-        static final VarHandle CON_SESSION = (VarHandle) at(11);
-        static final VarHandle OUTPUT_RECORD = (VarHandle) at(12);
-        static final VarHandle OUTPUT_CLOSED = (VarHandle) at(13);
+        /** The first name that could not be bound, if any (set while the class initialises). */
+        private static Throwable failure;
 
-        private static Object at(int i) {
-            return BOUND == null ? null : BOUND[i];
+        static {
+            dev.tlsautopsy.StartupTiming.mark("JSSE fields");
         }
 
-        private static Object[] bind(MethodHandles.Lookup l) {
+        static final Class<?> CONTEXT = type("sun.security.ssl.TransportContext");
+        static final Class<?> CONFIG = type("sun.security.ssl.SSLConfiguration");
+        static final Class<?> SOCKET = type("sun.security.ssl.SSLSocketImpl");
+        static final Class<?> ENGINE = type("sun.security.ssl.SSLEngineImpl");
+        static final Class<?> OUTPUT = type("sun.security.ssl.OutputRecord");
+        static final VarHandle TRANSPORT = field(CONTEXT, "transport", type("sun.security.ssl.SSLTransport"));
+        static final VarHandle SSL_CONFIG = field(CONTEXT, "sslConfig", CONFIG);
+        static final VarHandle IS_CLIENT_MODE = field(CONFIG, "isClientMode", boolean.class);
+        static final VarHandle SOCKET_CONTEXT = field(SOCKET, "conContext", CONTEXT);
+        static final VarHandle ENGINE_CONTEXT = field(ENGINE, "conContext", CONTEXT);
+        static final VarHandle IS_NEGOTIATED = field(CONTEXT, "isNegotiated", boolean.class);
+        static final VarHandle HANDSHAKE_CONTEXT = field(CONTEXT, "handshakeContext",
+                type("sun.security.ssl.HandshakeContext"));
+        static final VarHandle IS_BROKEN = field(CONTEXT, "isBroken", boolean.class);
+        static final VarHandle IS_INPUT_CLOSE_NOTIFIED = field(CONTEXT, "isInputCloseNotified", boolean.class);
+        static final VarHandle CON_SESSION = field(CONTEXT, "conSession", type("sun.security.ssl.SSLSessionImpl"));
+        static final VarHandle OUTPUT_RECORD = field(CONTEXT, "outputRecord", OUTPUT);
+        static final VarHandle OUTPUT_CLOSED = field(OUTPUT, "isClosed", boolean.class);
+        static final boolean OK = done();
+
+        private static Class<?> type(String name) {
             try {
-                dev.tlsautopsy.StartupTiming.mark("JSSE fields");
-                Class<?> ctx = Class.forName("sun.security.ssl.TransportContext", false, null);
-                Class<?> cfg = Class.forName("sun.security.ssl.SSLConfiguration", false, null);
-                Class<?> socket = Class.forName("sun.security.ssl.SSLSocketImpl", false, null);
-                Class<?> engine = Class.forName("sun.security.ssl.SSLEngineImpl", false, null);
-                Class<?> out = Class.forName("sun.security.ssl.OutputRecord", false, null);
-                MethodHandles.Lookup c = MethodHandles.privateLookupIn(ctx, l);
-                Object[] bound = {
-                    socket,
-                    engine,
-                    c.findVarHandle(ctx, "transport", Class.forName("sun.security.ssl.SSLTransport", false, null)),
-                    c.findVarHandle(ctx, "sslConfig", cfg),
-                    MethodHandles.privateLookupIn(cfg, l).findVarHandle(cfg, "isClientMode", boolean.class),
-                    MethodHandles.privateLookupIn(socket, l).findVarHandle(socket, "conContext", ctx),
-                    MethodHandles.privateLookupIn(engine, l).findVarHandle(engine, "conContext", ctx),
-                    c.findVarHandle(ctx, "isNegotiated", boolean.class),
-                    c.findVarHandle(ctx, "handshakeContext",
-                            Class.forName("sun.security.ssl.HandshakeContext", false, null)),
-                    c.findVarHandle(ctx, "isBroken", boolean.class),
-                    c.findVarHandle(ctx, "isInputCloseNotified", boolean.class),
-                    c.findVarHandle(ctx, "conSession", Class.forName("sun.security.ssl.SSLSessionImpl", false, null)),
-                    c.findVarHandle(ctx, "outputRecord", out),
-                    MethodHandles.privateLookupIn(out, l).findVarHandle(out, "isClosed", boolean.class),
-                };
-                dev.tlsautopsy.StartupTiming.mark("JSSE fields done");
-                return bound;
+                return failure == null ? Class.forName(name, false, null) : null;
             } catch (Throwable t) {
-                System.err.println("tls-autopsy: cannot read JSSE state (" + t + "); roles will be empty");
+                failure = t;
                 return null;
             }
+        }
+
+        private static VarHandle field(Class<?> owner, String name, Class<?> type) {
+            try {
+                return failure == null
+                        ? MethodHandles.privateLookupIn(owner, granted).findVarHandle(owner, name, type) : null;
+            } catch (Throwable t) {
+                failure = t;
+                return null;
+            }
+        }
+
+        private static boolean done() {
+            if (failure != null) {
+                System.err.println("tls-autopsy: cannot read JSSE state (" + failure + "); roles will be empty");
+                return false;
+            }
+            dev.tlsautopsy.StartupTiming.mark("JSSE fields done");
+            return true;
         }
     }
 
