@@ -61,21 +61,37 @@ final class ChannelLinks {
         }
     }
 
-    /** Whether any offer waits: without one no write can be linked. */
-    boolean waiting() {
-        return waiting != 0;
-    }
-
-    /** The connection whose wrapped output {@code src} starts with, if one was offered and is not linked yet. */
+    /**
+     * The connection whose wrapped output a channel write of {@code src} (a buffer or an array of them)
+     * starts with, if one was offered and is not linked yet. Without a waiting offer it looks at nothing:
+     * Netty's gathering write passes its thread's whole buffer array (1,024 slots), and walking it on every
+     * write was 4-7 % of the agent's samples in Netty churn.
+     */
     Evidence owner(Object src) {
-        if (waiting == 0 || !(src instanceof ByteBuffer)) {
+        if (waiting == 0) {
             return null;
         }
         if (System.nanoTime() - swept > TTL_NANOS) {
             sweep();
         }
+        if (src instanceof Object[]) {
+            for (Object o : (Object[]) src) {
+                Evidence ev = ownerOf(o);
+                if (ev != null) {
+                    return ev;
+                }
+            }
+            return null;
+        }
+        return ownerOf(src);
+    }
+
+    private Evidence ownerOf(Object src) {
+        if (waiting == 0 || !(src instanceof ByteBuffer)) {
+            return null;
+        }
         ByteBuffer b = (ByteBuffer) src;
-        if (waiting == 0 || b.remaining() < PREFIX) {
+        if (b.remaining() < PREFIX) {
             return null;
         }
         return take(prefix(b, b.position()));

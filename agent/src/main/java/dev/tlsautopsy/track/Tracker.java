@@ -514,21 +514,7 @@ public final class Tracker implements java.util.function.LongSupplier {
      * channel is that engine's transport from now on. Returns that connection, or null.
      */
     public Evidence channelWrites(Object channel, Object src) {
-        if (!links.waiting()) {
-            // the common case, checked before an array is walked: Netty's gathering write passes its thread's
-            // whole buffer array (1,024 slots), and walking it was 4-7 % of the agent's samples in Netty churn
-            return null;
-        }
-        Evidence ev = null;
-        if (src instanceof Object[]) {
-            for (Object o : (Object[]) src) {
-                if (o != null && (ev = links.owner(o)) != null) {
-                    break;
-                }
-            }
-        } else if (src != null) {
-            ev = links.owner(src);
-        }
+        Evidence ev = links.owner(src);
         if (ev != null && !ev.linked && !ev.layered) {
             table.alias(channel, ev);
             ev.linked = true;
