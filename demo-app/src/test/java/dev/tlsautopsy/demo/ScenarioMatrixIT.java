@@ -109,6 +109,13 @@ class ScenarioMatrixIT {
             JsonObject rec = e.getAsJsonObject();
             assertTrue(ids.add(rec.get("connectionId").getAsLong()), "connectionId twice: " + rec);
             byOutcome.merge(rec.get("outcome").getAsString(), 1, Integer::sum);
+            // every record names its peer; a socket and a Netty channel know their local port from the start
+            // (an engine learns it from the channel its records go to, which a server that never wrote lacks)
+            assertTrue(!rec.get("peerHost").getAsString().isEmpty() && rec.get("peerPort").getAsInt() > 0,
+                    "no peer: " + rec);
+            if (!recordedApi.equals("SSLEngine")) {
+                assertTrue(rec.get("localPort").getAsInt() > 0, "no local port: " + rec);
+            }
         }
 
         Path summaryFile = agent.dir().resolve("summary.json");
