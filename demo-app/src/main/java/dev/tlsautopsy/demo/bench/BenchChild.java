@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * churn API N [R]    N connections one after another: TLS 1.3 handshake, 1 KiB each way, clean close;
  *                    after a warm-up, R measured rounds, each printing {@code round churn-API <CPU ns per connection>}
+ * echo API N        one connection, N echoes of 1 KiB after N of warm-up; prints
+ *                    {@code result echo-API <bytes the application's threads allocated per echo>}
  * bulk MIB R         R rounds of MIB MiB through an in-memory SSLEngine pair, each printing
  *                    {@code round bulk <CPU ns per MiB>}
  *                    (R = 0: paired turns; before each round the child prints {@code turn ready} and waits for a
@@ -39,6 +41,9 @@ public final class BenchChild {
         switch (args[0]) {
             case "churn":
                 churn(tls, Env.Api.valueOf(args[1]), Integer.parseInt(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 1);
+                break;
+            case "echo":
+                echo(tls, Env.Api.valueOf(args[1]), Integer.parseInt(args[2]));
                 break;
             case "bulk":
                 bulk(tls, Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 1);
@@ -136,6 +141,87 @@ public final class BenchChild {
             total += n / (wall / 1e9);
         }
         System.out.printf("result churn-%s %.1f connections/s%n", api, total / Math.max(1, r));
+    }
+
+    /**
+     * One connection, then {@code n} echoes of 1 KiB after as many of warm-up: the bytes the application's
+     * threads (the client, the server, Netty's event loops) allocated per echo, the connection's state
+     * unchanged throughout.
+     */
+    private static void echo(TlsContexts tls, Env.Api api, int n) throws Exception {
+        byte[] kib = new byte[1024];
+        try (Env e = new Env(api, "TLSv1.3", tls)) {
+            e.keepResources = false;
+            e.noDelay = true;
+            int port = e.listen();
+            java.util.concurrent.CyclicBarrier done = new java.util.concurrent.CyclicBarrier(2);
+            Future<?> server = e.server(() -> {
+                byte[] buf = new byte[1024];
+                TlsConn c = e.accept();
+                try {
+                    c.handshake();
+                    for (int round = 0; round < 2; round++) {
+                        for (int i = 0; i < n; i++) {
+                            readInto(c, buf);
+                            c.write(buf);
+                        }
+                        done.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                    }
+                    c.read(buf);            // the client's close_notify: -1
+                } finally {
+                    c.close();
+                }
+                return null;
+            });
+            byte[] buf = new byte[1024];
+            TlsConn c = e.connect(port);
+            try {
+                c.handshake();
+                for (int round = 0; round < 2; round++) {
+                    long before = applicationAllocatedBytes();
+                    for (int i = 0; i < n; i++) {
+                        c.write(kib);
+                        readInto(c, buf);
+                    }
+                    done.await(20, java.util.concurrent.TimeUnit.SECONDS);
+                    long after = applicationAllocatedBytes();
+                    if (round == 1) {
+                        System.out.printf("result echo-%s %.2f bytes/echo%n", api, (after - before) / (double) n);
+                    }
+                }
+            } finally {
+                c.close();
+            }
+            Env.join(server);
+        }
+    }
+
+    /**
+     * Reads the peer's {@code buf.length} bytes into {@code buf}, allocating nothing (the peer sends no more
+     * before it has them all, so that a short read's rest can be read into the whole buffer again).
+     */
+    private static void readInto(TlsConn c, byte[] buf) throws Exception {
+        int got = 0;
+        while (got < buf.length) {
+            int n = c.read(buf);
+            if (n < 0) {
+                throw new java.io.EOFException("after " + got + " bytes");
+            }
+            got += n;
+        }
+    }
+
+    /** Bytes allocated so far by the application's threads: main, the scenario's server and Netty's loops. */
+    static long applicationAllocatedBytes() {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (java.lang.management.ThreadInfo t : mx.getThreadInfo(mx.getAllThreadIds())) {
+            if (t != null && (t.getThreadName().equals("main") || t.getThreadName().startsWith("scenario-"))) {
+                total += mx.getThreadAllocatedBytes(t.getThreadId());
+            }
+        }
+        return total;
     }
 
     private static void churnRun(TlsContexts tls, Env.Api api, int n, byte[] kib) throws Exception {
