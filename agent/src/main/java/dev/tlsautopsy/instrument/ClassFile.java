@@ -39,6 +39,10 @@ final class ClassFile {
     final String superName;
     /** Offset of fields_count. */
     private final int fieldsAt;
+    /** Offset of methods_count. */
+    private final int methodsAt;
+    /** Whether {@link #rewrite} adds {@link Value#REMEMBERED_FIELD}. */
+    boolean addRemembered;
     final List<Method> methods = new ArrayList<>();
     /** Offset of attributes_count after the methods. */
     final int classAttributes;
@@ -85,6 +89,7 @@ final class ClassFile {
         fieldsAt = u;
         if (!members) {
             classAttributes = -1;
+            methodsAt = -1;
             return;
         }
         int fields = u2(u);
@@ -92,6 +97,7 @@ final class ClassFile {
         for (int i = 0; i < fields; i++) {
             u = skipAttributes(u + 6);
         }
+        methodsAt = u;
         int count = u2(u);
         u += 2;
         for (int i = 0; i < count; i++) {
@@ -292,6 +298,8 @@ final class ClassFile {
      * name index included) and the added constants appended to the pool.
      */
     byte[] rewrite(Map<Method, byte[]> codes) {
+        int fieldName = addRemembered ? utf8Constant(Value.REMEMBERED_FIELD) : 0;
+        int fieldType = addRemembered ? utf8Constant("Ljava/lang/Object;") : 0;
         Bytes o = new Bytes(b.length + added.size() + 1024);
         o.write(b, 0, 8);
         o.write(nextIndex >> 8);
@@ -299,6 +307,20 @@ final class ClassFile {
         o.write(b, 10, poolEnd - 10);
         o.write(added);
         int at = poolEnd;
+        if (addRemembered) {
+            // private transient synthetic Object tlsautopsy$remembered, after the class's own fields
+            o.write(b, at, fieldsAt - at);
+            int fields = u2(fieldsAt) + 1;
+            o.write(fields >> 8);
+            o.write(fields);
+            o.write(b, fieldsAt + 2, methodsAt - fieldsAt - 2);
+            int access = 0x0002 | 0x0080 | 0x1000;
+            for (int v : new int[] {access, fieldName, fieldType, 0}) {
+                o.write(v >> 8);
+                o.write(v);
+            }
+            at = methodsAt;
+        }
         for (Method m : methods) {
             byte[] code = codes.get(m);
             if (code == null) {

@@ -92,6 +92,7 @@ final class CodeRewriter {
                         break;
                     case SELF:
                     case FIELD:
+                    case REMEMBERED:
                         if (self < 0) {
                             self = allocate(1, type(OBJECT, cf.thisClass));
                         }
@@ -214,6 +215,7 @@ final class CodeRewriter {
             case SELF: return "L" + cf.name + ";";
             case ARGUMENT: return argTypes.get(v.index);
             case FIELD: return Weaver.fieldType(v, cf);
+            case REMEMBERED: return "Ljava/lang/Object;";
             default: return returnType;
         }
     }
@@ -231,6 +233,15 @@ final class CodeRewriter {
                 break;
             case ARGUMENT:
                 c.local(load(argTypes.get(v.index)), inPlace ? argSlot(v.index) : argCopy[v.index]);
+                break;
+            case REMEMBERED:
+                if (cf.addRemembered) {
+                    c.local(0x19, inPlace ? 0 : self);
+                    c.op(0xB4);     // getfield
+                    c.u2(cf.fieldConstant(cf.name, Value.REMEMBERED_FIELD, "Ljava/lang/Object;"));
+                } else {
+                    c.op(0x01);     // aconst_null: a class already defined has no such field
+                }
                 break;
             default:
                 if (where == Where.THROW || ret < 0) {

@@ -86,7 +86,10 @@ final class HookTransformer implements ClassFileTransformer {
             }
             List<String> problems = new ArrayList<>();
             StartupTiming.mark("weaving " + className);
-            byte[] woven = Weaver.weave(classfileBuffer, hooks, problems);
+            // a class retransformed keeps the fields it was defined with: the field a hook remembers in is
+            // there if it was woven when the JVM defined the class
+            byte[] woven = Weaver.weave(classfileBuffer, hooks, problems,
+                    classBeingRedefined == null || Weaver.hasRemembered(classBeingRedefined));
             StartupTiming.mark("woven " + className);
             if (!problems.isEmpty() && warned.add(className)) {
                 System.err.println("tls-autopsy: cannot instrument " + String.join("; ", problems));

@@ -8,7 +8,13 @@ package dev.tlsautopsy.instrument;
  */
 public final class Value {
 
-    enum Kind { SELF, ARGUMENT, FIELD, RETURNED }
+    enum Kind { SELF, ARGUMENT, FIELD, RETURNED, REMEMBERED }
+
+    /**
+     * The field {@link #remembered()} reads: the weaver adds it (private, transient, synthetic, an
+     * {@code Object}) to a class whose hooks ask for it.
+     */
+    public static final String REMEMBERED_FIELD = "tlsautopsy$remembered";
 
     final Kind kind;
     final int index;
@@ -46,6 +52,16 @@ public final class Value {
         return new Value(Kind.FIELD, -1, name, descriptor);
     }
 
+    /**
+     * What a stack remembered in the instrumented object ({@link #REMEMBERED_FIELD}), null until it does.
+     * The weaver adds the field when the JVM defines the class; a class already defined (an attach, a
+     * class loaded before the agent) cannot take a field, and there this is always null. A stack keeps
+     * here what it would otherwise look up by the object's identity on every call.
+     */
+    public static Value remembered() {
+        return new Value(Kind.REMEMBERED, -1, null, null);
+    }
+
     /** What the method returns (null or 0 when it throws). */
     public static Value returned() {
         return new Value(Kind.RETURNED, -1, null, null);
@@ -57,6 +73,7 @@ public final class Value {
             case SELF: return "this";
             case ARGUMENT: return "arg" + index;
             case FIELD: return "field " + field;
+            case REMEMBERED: return "remembered";
             default: return "returned";
         }
     }

@@ -12,7 +12,8 @@ import java.util.Set;
  * ({@link CodeRewriter}), the constants it needs are appended to the pool, and everything else is copied
  * byte for byte. No library, no class loaded, no type hierarchy: weaving a JDK class at start-up costs
  * a fraction of a millisecond of work. Retransformation adds no method or field, so the same weaving
- * serves {@code -javaagent} and {@code attach}.
+ * serves {@code -javaagent} and {@code attach}; the one field it may add ({@link Value#remembered()}) is
+ * added only where the JVM defines the class, and its value is null elsewhere.
  */
 final class Weaver {
 
@@ -24,7 +25,16 @@ final class Weaver {
      * woven into (a missing field, a wrong argument) is left alone and named in {@code problems}.
      */
     static byte[] weave(byte[] classFile, List<MethodHook> hooks, List<String> problems) {
+        return weave(classFile, hooks, problems, true);
+    }
+
+    /**
+     * {@code mayAddField}: whether the class may take {@link Value#REMEMBERED_FIELD} if a hook asks for it
+     * (the JVM defines it now, or it has the field from its definition); if not, those values are null.
+     */
+    static byte[] weave(byte[] classFile, List<MethodHook> hooks, List<String> problems, boolean mayAddField) {
         ClassFile cf = new ClassFile(classFile);
+        cf.addRemembered = mayAddField && cf.fieldType(Value.REMEMBERED_FIELD) == null && asksForRemembered(cf, hooks);
         Map<ClassFile.Method, byte[]> codes = new IdentityHashMap<>();
         Set<MethodHook> matched = new HashSet<>();
         for (ClassFile.Method m : cf.methods) {
@@ -55,6 +65,34 @@ final class Weaver {
             }
         }
         return codes.isEmpty() ? null : cf.rewrite(codes);
+    }
+
+    private static boolean asksForRemembered(ClassFile cf, List<MethodHook> hooks) {
+        for (ClassFile.Method m : cf.methods) {
+            for (MethodHook h : hooks) {
+                if (h.match.matches(m.access, m.name, m.descriptor)) {
+                    for (Value[] values : new Value[][] {h.enter, h.exit}) {
+                        for (Value v : values == null ? new Value[0] : values) {
+                            if (v.kind == Value.Kind.REMEMBERED) {
+                                return true;
+                            }
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether a class the JVM defined earlier has {@link Value#REMEMBERED_FIELD} (it was woven then). */
+    static boolean hasRemembered(Class<?> c) {
+        for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+            if (f.getName().equals(Value.REMEMBERED_FIELD)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A field's type: declared by the class itself, or given with the value for an inherited one. */
@@ -99,6 +137,12 @@ final class Weaver {
                         if (type == null) {
                             return "no field " + v.field;
                         }
+                        break;
+                    case REMEMBERED:
+                        if ((access & 0x0008) != 0) {
+                            return "nothing to remember in a static method";
+                        }
+                        type = "Ljava/lang/Object;";
                         break;
                     default:
                         if (values == h.enter) {

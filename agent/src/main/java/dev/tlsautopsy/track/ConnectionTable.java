@@ -25,13 +25,18 @@ final class ConnectionTable {
         }
     }
 
+    /** A stripe's lock and size; its buckets are in {@link #buckets}, one step less for a lookup. */
     private static final class Stripe {
-        volatile Node[] buckets = new Node[16];
         int size;
     }
 
     private static final int STRIPES = 64;
     private final Stripe[] stripes = new Stripe[STRIPES];
+    /**
+     * Each stripe's buckets, replaced under its lock when it grows. Read without it: a reader that sees an
+     * older array (or one not filled yet) only misses, and a miss is confirmed under the lock.
+     */
+    private final Node[][] buckets = new Node[STRIPES][];
     private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
     private final java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
     /** Connection ids, unique within the JVM, given as evidence is created. */
@@ -47,6 +52,7 @@ final class ConnectionTable {
         this.limit = limit;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new Stripe();
+            buckets[i] = new Node[16];
         }
     }
 
@@ -60,15 +66,13 @@ final class ConnectionTable {
      */
     Evidence get(Object key) {
         int h = spread(System.identityHashCode(key));
-        Stripe s = stripes[h & (STRIPES - 1)];
-        Node[] lockFree = s.buckets;
-        for (Node n = lockFree[(h >>> 6) & (lockFree.length - 1)]; n != null; n = n.next) {
-            if (n.hash == h && n.refersTo(key)) {
-                return n.evidence;
-            }
+        Evidence found = found(key, h);
+        if (found != null) {
+            return found;
         }
+        Stripe s = stripes[h & (STRIPES - 1)];
         synchronized (s) {
-            Node[] b = s.buckets;
+            Node[] b = buckets[h & (STRIPES - 1)];
             for (Node n = b[(h >>> 6) & (b.length - 1)]; n != null; n = n.next) {
                 if (n.hash == h && n.refersTo(key)) {
                     return n.evidence;
@@ -87,17 +91,33 @@ final class ConnectionTable {
         return entries.get();
     }
 
-    private Evidence getOrCreate(Object key, Evidence alias, Owner owner, String api, boolean bounded) {
-        int h = spread(System.identityHashCode(key));
-        Stripe s = stripes[h & (STRIPES - 1)];
-        Node[] lockFree = s.buckets;
+    /**
+     * The evidence {@code key} leads to, if a walk without the lock finds it: null may also mean that a
+     * concurrent resize or removal hid it.
+     */
+    Evidence found(Object key) {
+        return key == null ? null : found(key, spread(System.identityHashCode(key)));
+    }
+
+    private Evidence found(Object key, int h) {
+        Node[] lockFree = buckets[h & (STRIPES - 1)];
         for (Node n = lockFree[(h >>> 6) & (lockFree.length - 1)]; n != null; n = n.next) {
             if (n.hash == h && n.refersTo(key)) {
                 return n.evidence;
             }
         }
+        return null;
+    }
+
+    private Evidence getOrCreate(Object key, Evidence alias, Owner owner, String api, boolean bounded) {
+        int h = spread(System.identityHashCode(key));
+        Evidence found = found(key, h);
+        if (found != null) {
+            return found;
+        }
+        Stripe s = stripes[h & (STRIPES - 1)];
         synchronized (s) {
-            Node[] b = s.buckets;
+            Node[] b = buckets[h & (STRIPES - 1)];
             int i = (h >>> 6) & (b.length - 1);
             for (Node n = b[i]; n != null; n = n.next) {
                 if (n.hash == h && n.refersTo(key)) {
@@ -114,7 +134,7 @@ final class ConnectionTable {
             node.next = b[i];
             b[i] = node;
             if (++s.size > b.length * 2) {
-                resize(s);
+                buckets[h & (STRIPES - 1)] = resized(b);
             }
             return e;
         }
@@ -130,8 +150,7 @@ final class ConnectionTable {
      * Doubles a stripe's buckets. A reader still walking the old array may be led astray by a moved node
      * (never round in circles: a node's new successor was moved before it) and then looks again locked.
      */
-    private static void resize(Stripe s) {
-        Node[] old = s.buckets;
+    private static Node[] resized(Node[] old) {
         Node[] b = new Node[old.length * 2];
         for (Node head : old) {
             for (Node n = head; n != null; ) {
@@ -142,7 +161,7 @@ final class ConnectionTable {
                 n = next;
             }
         }
-        s.buckets = b;
+        return b;
     }
 
     /** Blocks until a connection object has been collected; returns its evidence after unlinking it. */
@@ -155,7 +174,7 @@ final class ConnectionTable {
     private void unlink(Node node) {
         Stripe s = stripes[node.hash & (STRIPES - 1)];
         synchronized (s) {
-            Node[] b = s.buckets;
+            Node[] b = buckets[node.hash & (STRIPES - 1)];
             int i = (node.hash >>> 6) & (b.length - 1);
             Node prev = null;
             for (Node n = b[i]; n != null; prev = n, n = n.next) {
@@ -174,12 +193,13 @@ final class ConnectionTable {
     }
 
     void forEach(Consumer<Evidence> action) {
-        for (Stripe s : stripes) {
+        for (int i = 0; i < STRIPES; i++) {
+            Stripe s = stripes[i];
             Evidence[] snapshot;
             synchronized (s) {
                 snapshot = new Evidence[s.size];
                 int k = 0;
-                for (Node head : s.buckets) {
+                for (Node head : buckets[i]) {
                     for (Node n = head; n != null && k < snapshot.length; n = n.next) {
                         snapshot[k++] = n.evidence;
                     }

@@ -89,8 +89,9 @@ public final class Tracker implements java.util.function.LongSupplier {
      * recorded as well as counted missed.
      */
     public Evidence track(Object key, Owner owner, String api, boolean born) {
-        if (key == null) {
-            return null;
+        Evidence found = table.found(key);
+        if (found != null || key == null) {
+            return found;
         }
         if (!born && untracked.get() > 0) {
             return table.get(key);

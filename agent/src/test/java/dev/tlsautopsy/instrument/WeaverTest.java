@@ -139,6 +139,10 @@ class WeaverTest {
     }
 
     private static Class<?> weave(HookSet hooks, List<String> problems) throws Exception {
+        return weave(hooks, problems, true);
+    }
+
+    private static Class<?> weave(HookSet hooks, List<String> problems, boolean mayAddField) throws Exception {
         String resource = Sample.class.getName().replace('.', '/') + ".class";
         byte[] original;
         try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(resource)) {
@@ -146,7 +150,7 @@ class WeaverTest {
         }
         List<HookSet.MethodHook> methods = new ArrayList<>();
         hooks.types.forEach(t -> methods.addAll(t.methods));
-        byte[] woven = Weaver.weave(original, methods, problems);
+        byte[] woven = Weaver.weave(original, methods, problems, mayAddField);
         ClassLoader loader = new ClassLoader(WeaverTest.class.getClassLoader()) {
             @Override
             protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
@@ -293,6 +297,48 @@ class WeaverTest {
         assertEquals(1, call(s, c, "read", new byte[1], 0, 1));
         assertEquals(3L, call(s, c, "total", 1L, 1, 1.0));
         assertEquals(List.of("exit 2 null [null, null, null] 3 0 -"), recording.calls);
+    }
+
+    @Test
+    void aHookRemembersInAFieldTheClassTakesOnlyWhenTheJvmDefinesIt() throws Throwable {
+        HookSet hooks = new HookSet(0, "test");
+        hooks.type(Sample.class.getName()).method(0, "read", 3).enter(self(), Value.remembered()).exit(Value.remembered());
+        // defined with the agent present: a private transient synthetic Object field, null until set
+        Class<?> c = weave(hooks, new ArrayList<>(), true);
+        java.lang.reflect.Field f = c.getDeclaredField(Value.REMEMBERED_FIELD);
+        assertEquals(java.lang.reflect.Modifier.PRIVATE | java.lang.reflect.Modifier.TRANSIENT,
+                f.getModifiers() & ~0x1000, java.lang.reflect.Modifier.toString(f.getModifiers()));
+        assertTrue(f.isSynthetic() && f.getType() == Object.class, f.toString());
+        assertEquals(Sample.class.getDeclaredFields().length + 1, c.getDeclaredFields().length);
+        Object s = c.getConstructor(String.class).newInstance("r");
+        assertEquals(1, call(s, c, "read", new byte[1], 0, 1));
+        f.setAccessible(true);
+        f.set(s, "kept");
+        assertEquals(2, call(s, c, "read", new byte[2], 0, 2));
+        assertEquals(List.of("enter 0 [sample:r, null, null, null] 0 0", "exit 0 token [null, null, null] 0 0 -",
+                "enter 0 [sample:r, kept, null, null] 0 0", "exit 0 token [kept, null, null] 0 0 -"), recording.calls);
+
+        // a class defined before (an attach): no field, and the hook is passed null
+        recording.calls.clear();
+        Class<?> retransformed = weave(hooks, new ArrayList<>(), false);
+        assertEquals(Sample.class.getDeclaredFields().length, retransformed.getDeclaredFields().length);
+        Object t = retransformed.getConstructor(String.class).newInstance("t");
+        assertEquals(1, call(t, retransformed, "read", new byte[1], 0, 1));
+        assertEquals(List.of("enter 0 [sample:t, null, null, null] 0 0", "exit 0 token [null, null, null] 0 0 -"),
+                recording.calls);
+
+        // retransformed later (another agent, an attach), a class keeps the fields it was defined with
+        HookTransformer transformer = new HookTransformer(List.of(hooks));
+        String name = Sample.class.getName().replace('.', '/');
+        byte[] original;
+        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(name + ".class")) {
+            original = in.readAllBytes();
+        }
+        ClassLoader app = ClassLoader.getSystemClassLoader();
+        byte[] again = transformer.transform(null, app, name, c, null, original.clone());
+        assertEquals("Ljava/lang/Object;", new ClassFile(again).fieldType(Value.REMEMBERED_FIELD));
+        byte[] without = transformer.transform(null, app, name, retransformed, null, original.clone());
+        assertEquals(null, new ClassFile(without).fieldType(Value.REMEMBERED_FIELD));
     }
 
     @Test

@@ -82,6 +82,31 @@ final class JsseAccess {
         }
     }
 
+    /**
+     * The field the weaver added to {@code SSLEngineImpl} for its connection's evidence, when the JVM
+     * defined that class with the agent present; null after an attach (or if the class was loaded first).
+     * Bound on first use after the grant, like {@link Fields}.
+     */
+    private static final class Remembered {
+        static final VarHandle ENGINE = bind();
+
+        private static VarHandle bind() {
+            try {
+                return MethodHandles.privateLookupIn(Fields.ENGINE, granted)
+                        .findVarHandle(Fields.ENGINE, dev.tlsautopsy.instrument.Value.REMEMBERED_FIELD, Object.class);
+            } catch (Throwable noField) {
+                return null;    // the connection table finds the evidence on every call
+            }
+        }
+    }
+
+    /** Makes a JDK engine remember {@code evidence}, where it can (its class was woven when defined). */
+    void remember(Object engine, Object evidence) {
+        if (bound() && engine.getClass() == Fields.ENGINE && Remembered.ENGINE != null) {
+            Remembered.ENGINE.setRelease(engine, evidence);
+        }
+    }
+
     /** The JSSE lookup, one per JVM (the JDK's classes are), handed over once. */
     private static volatile MethodHandles.Lookup granted;
 

@@ -259,10 +259,17 @@ final class JsseReading {
         start(ev, transport);
     }
 
-    Evidence callEnter(Object transport, int call) {
-        Evidence ev = evidence(transport, false);
+    /**
+     * {@code remembered}: the evidence the engine remembers (wrap and unwrap, where the JVM defined it with
+     * the agent present), or null; once it is found by the engine's identity, the engine remembers it.
+     */
+    Evidence callEnter(Object transport, int call, Object remembered) {
+        Evidence ev = remembered instanceof Evidence ? (Evidence) remembered : evidence(transport, false);
         if (ev == null) {
             return null;
+        }
+        if (remembered == null && (call == JsseStack.ENGINE_WRAP || call == JsseStack.ENGINE_UNWRAP)) {
+            jsse.remember(transport, ev);
         }
         // a channel failure belongs to the engine this thread closes next, decided or not: never keep it.
         // A layered connection's event loop serves many channels: there the failure is matched by channel

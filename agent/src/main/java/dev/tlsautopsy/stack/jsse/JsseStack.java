@@ -2,6 +2,7 @@ package dev.tlsautopsy.stack.jsse;
 
 import static dev.tlsautopsy.instrument.Value.arg;
 import static dev.tlsautopsy.instrument.Value.field;
+import static dev.tlsautopsy.instrument.Value.remembered;
 import static dev.tlsautopsy.instrument.Value.returned;
 import static dev.tlsautopsy.instrument.Value.self;
 
@@ -91,10 +92,12 @@ public final class JsseStack implements Stack, Owner {
         record.method(RECORD_HEADER, "readHeader", 0).exitOnThrow(field("headerOff"));
         record.method(RECORD_BODY, "readFully", 1).exitOnThrow();
 
-        // the engine: every public wrap/unwrap overload funnels into the six-argument forms
+        // the engine: every public wrap/unwrap overload funnels into the six-argument forms; the engine
+        // remembers its connection's evidence, which a bulk transfer would otherwise look up on every call
         TypeHooks engine = hooks.type("sun.security.ssl.SSLEngineImpl");
-        engine.method(ENGINE_WRAP, "wrap", 6).grantsLookup().enter(self()).exit(self(), returned(), arg(3), arg(4));
-        engine.method(ENGINE_UNWRAP, "unwrap", 6).grantsLookup().enter(self())
+        engine.method(ENGINE_WRAP, "wrap", 6).grantsLookup().enter(self(), remembered())
+                .exit(self(), returned(), arg(3), arg(4));
+        engine.method(ENGINE_UNWRAP, "unwrap", 6).grantsLookup().enter(self(), remembered())
                 .exit(self(), returned(), arg(0), arg(1), arg(2));
         engine.method(ENGINE_CLOSE_INBOUND, "closeInbound", "()V").enter(self()).exit();
         engine.method(ENGINE_CLOSE_OUTBOUND, "closeOutbound", "()V").grantsLookup().enter(self()).exit();
@@ -148,7 +151,7 @@ public final class JsseStack implements Stack, Owner {
             case SOCKET_EOF: reading.peerEof(a); return null;
             case CHANNEL_WRITE: reading.channelWrites(a, b); return null;
             case CHANNEL_CLOSE: reading.channelClosing(a); return null;
-            default: return reading.callEnter(a, hook);
+            default: return reading.callEnter(a, hook, b);
         }
     }
 

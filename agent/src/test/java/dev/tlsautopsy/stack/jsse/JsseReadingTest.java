@@ -47,7 +47,7 @@ class JsseReadingTest {
     void anEarlierLocalCloseNotifyWinsOverAPeerEventReportedFirst() throws Exception {
         Object socket = socket();
         reading.handshakeStarting(socket);
-        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE, null);
         Object scope = reading.enterAlertScope(socket);
         Evidence token = reading.alertEncoding();          // close_notify starts going out
         reading.peerEof(socket);                          // something seen later is reported first
@@ -67,8 +67,8 @@ class JsseReadingTest {
     void aReaderFailureAfterALocalCloseIsNoise() throws Exception {
         Object socket = socket();
         reading.handshakeStarting(socket);
-        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
-        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE, null);
         reading.fatal(socket, null, new SocketException("Socket closed"), false, false);
         reading.fatalDone(socket);
         Object scope = reading.enterAlertScope(socket);
@@ -87,7 +87,7 @@ class JsseReadingTest {
         Object socket = new Object();
         reading.handshakeStarting(socket);
         reading.handshakeFinished(socket, null);
-        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
         reading.recordEof(false);
         reading.peerEof(socket);
         reading.callExit(read, JsseStack.SOCKET_READ, -1, null);
@@ -102,7 +102,7 @@ class JsseReadingTest {
     void anEofInsideARecordIsAShortRead() {
         Object socket = new Object();
         reading.handshakeStarting(socket);
-        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
         reading.recordEof(true);
         reading.peerEof(socket);
         reading.callExit(read, JsseStack.SOCKET_READ, -1, null);
@@ -113,7 +113,7 @@ class JsseReadingTest {
     void aResetIsWhatTheApplicationSawAsAnException() {
         Object socket = new Object();
         reading.handshakeStarting(socket);
-        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
         SocketException reset = new SocketException("Connection reset");
         reading.fatal(socket, null, reset, false, false);
         reading.fatalDone(socket);
@@ -129,10 +129,10 @@ class JsseReadingTest {
     void aReadTimeoutDecidesOnlyWhenTheApplicationClosesNext() {
         Object socket = new Object();
         reading.handshakeStarting(socket);
-        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
         reading.callExit(read, JsseStack.SOCKET_READ, 0, new SocketTimeoutException("Read timed out"));
         assertTrue(published.isEmpty(), "a timeout read past is not an ending");
-        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE, null);
         reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         assertEquals(Outcome.TIMEOUT, only().outcome());
         assertEquals(Initiator.LOCAL, only().initiator());
@@ -144,13 +144,28 @@ class JsseReadingTest {
     void aTimeoutReadPastIsForgotten() {
         Object socket = new Object();
         reading.handshakeStarting(socket);
-        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
         reading.callExit(read, JsseStack.SOCKET_READ, 0, new SocketTimeoutException("Read timed out"));
-        read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
         reading.callExit(read, JsseStack.SOCKET_READ, 10, null);
-        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE, null);
         reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         assertEquals(Outcome.LOCAL_ABORT, only().outcome(), "closed without close_notify, not a timeout");
+    }
+
+    @Test
+    void anEngineThatRemembersItsEvidenceIsNotLookedUp() throws Exception {
+        Object engine = javax.net.ssl.SSLContext.getDefault().createSSLEngine();
+        Object other = javax.net.ssl.SSLContext.getDefault().createSSLEngine();
+        Evidence remembered = reading.callEnter(other, JsseStack.ENGINE_WRAP, null);
+        reading.engineResult(other, remembered, JsseStack.ENGINE_WRAP, null, null, 0, 1, null);
+        // what the engine remembers is its connection: used as it is, nothing looked up or created for it
+        Evidence ev = reading.callEnter(engine, JsseStack.ENGINE_UNWRAP, remembered);
+        assertTrue(ev == remembered);
+        reading.engineResult(engine, ev, JsseStack.ENGINE_UNWRAP, null, null, 0, 1, null);
+        assertEquals(null, tracker.find(engine));
+        // without it, the engine is found by its identity (and, where its class has the field, remembers it)
+        assertTrue(reading.callEnter(other, JsseStack.ENGINE_WRAP, null) == remembered);
     }
 
     @Test
@@ -159,7 +174,7 @@ class JsseReadingTest {
         reading.handshakeStarting(socket);
         reading.peerEof(socket);
         reading.fatal(socket, null, new SocketException("Connection reset"), false, false);
-        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE, null);
         reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         tracker.flush();
         assertEquals(Outcome.TRUNCATED, only().outcome());
@@ -168,9 +183,9 @@ class JsseReadingTest {
     @Test
     void aConnectionThatNeverStartedLeavesNoRecord() {
         Object socket = new Object();
-        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ);
+        Evidence read = reading.callEnter(socket, JsseStack.SOCKET_READ, null);
         reading.callExit(read, JsseStack.SOCKET_READ, 0, new SocketException("Socket is closed"));
-        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE);
+        Evidence close = reading.callEnter(socket, JsseStack.SOCKET_CLOSE, null);
         reading.callExit(close, JsseStack.SOCKET_CLOSE, 0, null);
         tracker.flush();
         assertTrue(published.isEmpty(), published.toString());
