@@ -153,6 +153,42 @@ class AgentBehaviourIT {
         }
     }
 
+    /**
+     * Another agent retransforms the JDK's engine class after the agent wove it with the field where an
+     * engine remembers its connection: a retransformation may not add or remove a field, so the agent
+     * weaves the class again with the fields it was defined with. The other agent's retransformation
+     * succeeds, the class keeps its fields, and the connections before and after it are recorded alike.
+     */
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void anotherAgentMayRetransformTheEngineClass(String jdk, @TempDir Path dir) throws Exception {
+        String main = "dev.tlsautopsy.demo.hardening.RetransformMain";
+        // the other agent's jar names its class, which the JVM loads from the demo's jar on the class path
+        Path other = dir.resolve("other-agent.jar");
+        java.util.jar.Manifest m = new java.util.jar.Manifest();
+        m.getMainAttributes().put(java.util.jar.Attributes.Name.MANIFEST_VERSION, "1.0");
+        m.getMainAttributes().putValue("Premain-Class", main);
+        m.getMainAttributes().putValue("Can-Retransform-Classes", "true");
+        try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(other), m)) {
+            out.flush();
+        }
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("log=all,interval=0,summary=off"),
+                "-javaagent:" + other), main, List.of(), 120);
+        assertEquals(0, run.exit(), run.stdout() + run.stderr());
+        assertTrue(run.stdout().contains("retransformed"), run.stdout());
+        java.util.regex.Matcher fields = java.util.regex.Pattern.compile("engine fields (\\d+) (\\d+)").matcher(run.stdout());
+        assertTrue(fields.find(), run.stdout());
+        assertEquals(fields.group(1), fields.group(2), run.stdout());
+        assertFalse(run.stderr().contains("cannot instrument"), run.stderr());
+        List<String> records = run.agentLines().stream().filter(l -> l.startsWith("tls-autopsy: connectionId=")).toList();
+        assertEquals(4, records.size(), run.stderr());
+        assertEquals(4, records.stream().filter(r -> r.contains(" outcome=CLEAN ") && r.contains(" api=SSLEngine ")).count(),
+                records.toString());
+        // both connections' 64 KiB counted, the one after the retransformation as the one before
+        assertEquals(2, records.stream().filter(r -> r.contains(" bytesOut=65536 ")).count(), records.toString());
+        assertEquals(2, records.stream().filter(r -> r.contains(" bytesIn=65536 ")).count(), records.toString());
+    }
+
     @ParameterizedTest
     @MethodSource("jdks")
     void theAgentsClassesAreLoadedByTheBootLoader(String jdk, @TempDir Path dir) throws Exception {
