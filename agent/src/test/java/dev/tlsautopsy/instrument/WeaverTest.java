@@ -142,12 +142,16 @@ class WeaverTest {
         return weave(hooks, problems, true);
     }
 
-    private static Class<?> weave(HookSet hooks, List<String> problems, boolean mayAddField) throws Exception {
-        String resource = Sample.class.getName().replace('.', '/') + ".class";
-        byte[] original;
-        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(resource)) {
-            original = in.readAllBytes();
+    /** {@link Sample}'s class file as compiled. */
+    private static byte[] sampleClassFile() throws IOException {
+        try (InputStream in = WeaverTest.class.getClassLoader()
+                .getResourceAsStream(Sample.class.getName().replace('.', '/') + ".class")) {
+            return in.readAllBytes();
         }
+    }
+
+    private static Class<?> weave(HookSet hooks, List<String> problems, boolean mayAddField) throws Exception {
+        byte[] original = sampleClassFile();
         List<HookSet.MethodHook> methods = new ArrayList<>();
         hooks.types.forEach(t -> methods.addAll(t.methods));
         byte[] woven = Weaver.weave(original, methods, problems, mayAddField);
@@ -185,10 +189,7 @@ class WeaverTest {
         hooks.type(Sample.class.getName()).method(0, "read", "([BII)I").enter(self()).exit(returned());
         HookTransformer transformer = new HookTransformer(List.of(hooks));
         String name = Sample.class.getName().replace('.', '/');
-        byte[] original;
-        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(name + ".class")) {
-            original = in.readAllBytes();
-        }
+        byte[] original = sampleClassFile();
         ClassLoader app = ClassLoader.getSystemClassLoader();
         transformer.weaveAhead(name, original.clone());
         byte[] ahead = transformer.transform(null, app, name, null, null, original.clone());
@@ -330,10 +331,7 @@ class WeaverTest {
         // retransformed later (another agent, an attach), a class keeps the fields it was defined with
         HookTransformer transformer = new HookTransformer(List.of(hooks));
         String name = Sample.class.getName().replace('.', '/');
-        byte[] original;
-        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(name + ".class")) {
-            original = in.readAllBytes();
-        }
+        byte[] original = sampleClassFile();
         ClassLoader app = ClassLoader.getSystemClassLoader();
         byte[] again = transformer.transform(null, app, name, c, null, original.clone());
         assertEquals("Ljava/lang/Object;", new ClassFile(again).fieldType(Value.REMEMBERED_FIELD));
@@ -427,11 +425,7 @@ class WeaverTest {
         HookSet hooks = new HookSet(0, "test");
         hooks.netty("io.netty.handler.ssl.SslHandler").method(0, "read", "([BII)I").enter(self()).exit(returned());
         HookTransformer transformer = new HookTransformer(List.of(hooks));
-        byte[] bytes;
-        try (InputStream in = WeaverTest.class.getClassLoader().getResourceAsStream(
-                Sample.class.getName().replace('.', '/') + ".class")) {
-            bytes = in.readAllBytes();
-        }
+        byte[] bytes = sampleClassFile();
         ClassLoader app = ClassLoader.getSystemClassLoader();
         for (String name : List.of("io/netty/handler/ssl/SslHandler", "io/grpc/netty/shaded/io/netty/handler/ssl/SslHandler")) {
             assertTrue(transformer.transform(null, app, name, null, null, bytes) != null, name);
