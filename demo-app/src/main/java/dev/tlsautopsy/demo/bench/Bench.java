@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * java -cp demo-app/target/tls-autopsy-demo.jar dev.tlsautopsy.demo.bench.Bench [--quick] [--pairs K]
  *      [--rounds TURNS] [--starts N] [--agent agent/target/tls-autopsy-agent.jar] [--jdk JAVA_HOME]...
  *      [--finished N] [--only churn|bulk|first|attach|heap] [--floor] [--connections N]
- *      (--only takes a workload's name too: "first handshake", "churn Netty")
+ *      (--only takes a workload's name too: "first handshake", "churn Netty"; start-up runs on every --jdk,
+ *      throughput, attach and heap on the first)
  * </pre>
  */
 public final class Bench {
