@@ -3,6 +3,7 @@ package dev.tlsautopsy.stack.engine;
 import dev.tlsautopsy.classify.AlertNames;
 import dev.tlsautopsy.classify.Classifier;
 import dev.tlsautopsy.classify.Verdict;
+import dev.tlsautopsy.instrument.RememberedField;
 import dev.tlsautopsy.track.Evidence;
 import dev.tlsautopsy.track.Tracker;
 import javax.net.ssl.SSLEngine;
@@ -47,14 +48,22 @@ final class EngineReading {
         this.owner = owner;
     }
 
-    Object enter(Object engine, int hook, Object sources) {
+    /**
+     * {@code remembered}: the evidence the engine remembers (wrap and unwrap, where its class was defined
+     * with the agent present), or null; once it is found by the engine's identity, the engine remembers it.
+     */
+    Object enter(Object engine, int hook, Object sources, Object remembered) {
         Call c = calls.get();
         if (c.depth++ > 0) {
             return null;
         }
-        Evidence ev = tracker.track(engine, owner, "SSLEngine", true);
+        Evidence ev = remembered instanceof Evidence ? (Evidence) remembered
+                : tracker.track(engine, owner, "SSLEngine", true);
         if (ev == null) {
             return null;    // the exit still counts the depth down
+        }
+        if (remembered == null && (hook == EngineStack.WRAP || hook == EngineStack.UNWRAP)) {
+            RememberedField.store(engine, ev);
         }
         ev.enterCall();
         c.ev = ev;

@@ -1,6 +1,7 @@
 package dev.tlsautopsy.stack.engine;
 
 import static dev.tlsautopsy.instrument.Value.arg;
+import static dev.tlsautopsy.instrument.Value.remembered;
 import static dev.tlsautopsy.instrument.Value.returned;
 import static dev.tlsautopsy.instrument.Value.self;
 
@@ -59,15 +60,16 @@ public final class EngineStack implements Stack, Owner {
         // only the public SSLEngine API shapes: a provider's private helpers of the same name may take
         // other arguments or return other things
         // the three wrap shapes of the SSLEngine API, each with its destination (what a channel then writes)
+        // (and the connection's evidence, which the engine remembers where its class could take the field)
         engines.method(WRAP, "wrap", "(Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)" + RESULT)
-                .enter(self(), arg(1)).exit(returned());
+                .enter(self(), arg(1), remembered()).exit(returned());
         engines.method(WRAP, "wrap", "([Ljava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)" + RESULT)
-                .enter(self(), arg(1)).exit(returned());
+                .enter(self(), arg(1), remembered()).exit(returned());
         engines.method(WRAP, "wrap", "([Ljava/nio/ByteBuffer;IILjava/nio/ByteBuffer;)" + RESULT)
-                .enter(self(), arg(3)).exit(returned());
+                .enter(self(), arg(3), remembered()).exit(returned());
         engines.methods(UNWRAP, Methods.named("unwrap").publicOnly().returning(RESULT)
                         .firstArgument("Ljava/nio/ByteBuffer;", "[Ljava/nio/ByteBuffer;"))
-                .enter(self(), arg(0)).exit(returned());
+                .enter(self(), arg(0), remembered()).exit(returned());
         engines.method(CLOSE_INBOUND, "closeInbound", "()V").enter(self()).exit();
         engines.method(CLOSE_OUTBOUND, "closeOutbound", "()V").enter(self()).exit();
     }
@@ -82,7 +84,7 @@ public final class EngineStack implements Stack, Owner {
 
     @Override
     public Object enter(int hook, Object a, Object b, Object c, Object d, long n, long m) {
-        return reading.enter(a, hook, b);
+        return reading.enter(a, hook, b, c);
     }
 
     @Override
