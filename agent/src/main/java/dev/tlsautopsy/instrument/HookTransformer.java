@@ -86,10 +86,22 @@ final class HookTransformer implements ClassFileTransformer {
             }
             List<String> problems = new ArrayList<>();
             StartupTiming.mark("weaving " + className);
-            // a class retransformed keeps the fields it was defined with: the field a hook remembers in is
-            // there if it was woven when the JVM defined the class
+            // a class retransformed keeps the fields it was defined with: if this transformer wove it when the
+            // JVM defined it, the same weaving of the same class file gave it the field a hook remembers in
+            // then (known without reflection, which would load the types of all its fields from inside the
+            // retransformation)
             byte[] woven = Weaver.weave(classfileBuffer, hooks, problems,
-                    classBeingRedefined == null || Weaver.hasRemembered(classBeingRedefined));
+                    classBeingRedefined == null || definedWoven(loader, className));
+            if (classBeingRedefined == null && woven != null) {
+                synchronized (wovenAtDefinition) {
+                    Set<String> names = wovenAtDefinition.get(loader == null ? BOOT : loader);
+                    if (names == null) {
+                        names = new java.util.HashSet<>();
+                        wovenAtDefinition.put(loader == null ? BOOT : loader, names);
+                    }
+                    names.add(className);
+                }
+            }
             StartupTiming.mark("woven " + className);
             if (!problems.isEmpty() && warned.add(className)) {
                 System.err.println("tls-autopsy: cannot instrument " + String.join("; ", problems));
@@ -103,6 +115,17 @@ final class HookTransformer implements ClassFileTransformer {
                 System.err.println("tls-autopsy: cannot instrument " + className.replace('/', '.') + ": " + t);
             }
             return null;
+        }
+    }
+
+    /** By class loader (the boot loader as {@link #BOOT}), the classes this transformer wove as they were defined. */
+    private final Map<Object, Set<String>> wovenAtDefinition = new java.util.WeakHashMap<>();
+    private static final Object BOOT = new Object();
+
+    private boolean definedWoven(ClassLoader loader, String className) {
+        synchronized (wovenAtDefinition) {
+            Set<String> names = wovenAtDefinition.get(loader == null ? BOOT : loader);
+            return names != null && names.contains(className);
         }
     }
 

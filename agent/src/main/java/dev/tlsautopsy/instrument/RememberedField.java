@@ -15,16 +15,14 @@ public final class RememberedField {
     private static final ClassValue<VarHandle> HANDLES = new ClassValue<>() {
         @Override
         protected VarHandle computeValue(Class<?> type) {
+            // by name alone: listing a class's fields would load the types of all of them, optional
+            // dependencies' included
             for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-                for (java.lang.reflect.Field f : c.getDeclaredFields()) {
-                    if (f.getName().equals(Value.REMEMBERED_FIELD)) {
-                        try {
-                            return MethodHandles.privateLookupIn(c, MethodHandles.lookup())
-                                    .findVarHandle(c, Value.REMEMBERED_FIELD, Object.class);
-                        } catch (Throwable notOpen) {
-                            return null;
-                        }
-                    }
+                try {
+                    return MethodHandles.privateLookupIn(c, MethodHandles.lookup())
+                            .findVarHandle(c, Value.REMEMBERED_FIELD, Object.class);
+                } catch (Throwable notHereOrNotOpen) {
+                    // a superclass's private field is not this class's to write: look there
                 }
             }
             return null;

@@ -85,16 +85,6 @@ final class Weaver {
         return false;
     }
 
-    /** Whether a class the JVM defined earlier has {@link Value#REMEMBERED_FIELD} (it was woven then). */
-    static boolean hasRemembered(Class<?> c) {
-        for (java.lang.reflect.Field f : c.getDeclaredFields()) {
-            if (f.getName().equals(Value.REMEMBERED_FIELD)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** A field's type: declared by the class itself, or given with the value for an inherited one. */
     static String fieldType(Value v, ClassFile cf) {
         String declared = cf.fieldType(v.field);

@@ -333,9 +333,13 @@ class WeaverTest {
         String name = Sample.class.getName().replace('.', '/');
         byte[] original = sampleClassFile();
         ClassLoader app = ClassLoader.getSystemClassLoader();
+        ClassLoader other = new ClassLoader(app) { };
+        byte[] defined = transformer.transform(null, app, name, null, null, original.clone());
+        assertEquals("Ljava/lang/Object;", new ClassFile(defined).fieldType(Value.REMEMBERED_FIELD));
         byte[] again = transformer.transform(null, app, name, c, null, original.clone());
         assertEquals("Ljava/lang/Object;", new ClassFile(again).fieldType(Value.REMEMBERED_FIELD));
-        byte[] without = transformer.transform(null, app, name, retransformed, null, original.clone());
+        // the same name in a loader where the transformer did not weave it when it was defined
+        byte[] without = transformer.transform(null, other, name, retransformed, null, original.clone());
         assertEquals(null, new ClassFile(without).fieldType(Value.REMEMBERED_FIELD));
     }
 
