@@ -77,9 +77,45 @@ public final class Tracker implements java.util.function.LongSupplier {
 
     // ---------------------------------------------------------------- evidence
 
+    /**
+     * Objects that remember their connection in a field of their own (the one the weaver adds, {@link
+     * dev.tlsautopsy.instrument.Value#remembered()}): asked before the connection table, which a new or a
+     * cooled connection's lookup walks through memory other threads write.
+     */
+    public interface Memory {
+        /** What {@code key} remembers; null if nothing yet, or if it is not an object that remembers. */
+        Object recall(Object key);
+
+        /** Makes {@code key} remember {@code ev} unless it has one; false if it is not an object that remembers. */
+        boolean keep(Object key, Evidence ev);
+    }
+
+    private static final Memory NO_MEMORY = new Memory() {
+        @Override
+        public Object recall(Object key) {
+            return null;
+        }
+
+        @Override
+        public boolean keep(Object key, Evidence ev) {
+            return false;
+        }
+    };
+
+    private volatile Memory memory = NO_MEMORY;
+
+    /** The objects that remember their connection (one stack's; set once). */
+    public void remembering(Memory m) {
+        memory = m;
+    }
+
     /** The evidence {@code key} leads to, or null. */
     public Evidence find(Object key) {
-        return key == null ? null : table.get(key);
+        if (key == null) {
+            return null;
+        }
+        Object kept = memory.recall(key);
+        return kept instanceof Evidence ? (Evidence) kept : table.get(key);
     }
 
     /**
@@ -89,18 +125,26 @@ public final class Tracker implements java.util.function.LongSupplier {
      * recorded as well as counted missed.
      */
     public Evidence track(Object key, Owner owner, String api, boolean born) {
+        Memory m = memory;
+        Object kept = m.recall(key);
+        if (kept instanceof Evidence || key == null) {
+            return (Evidence) kept;
+        }
         Evidence found = table.found(key);
-        if (found != null || key == null) {
-            return found;
+        if (found == null && !born && untracked.get() > 0) {
+            found = table.get(key);
+            if (found == null) {
+                return null;
+            }
+        } else if (found == null) {
+            found = table.getOrCreate(key, owner, api);
+            if (found == null) {
+                atLimit(false);
+                return null;
+            }
         }
-        if (!born && untracked.get() > 0) {
-            return table.get(key);
-        }
-        Evidence ev = table.getOrCreate(key, owner, api);
-        if (ev == null) {
-            atLimit(false);
-        }
-        return ev;
+        m.keep(key, found);
+        return found;
     }
 
     /** A connection that began was refused at the tracking limit: it is counted as not recorded. */
@@ -120,7 +164,9 @@ public final class Tracker implements java.util.function.LongSupplier {
 
     /** Makes {@code key} lead to {@code ev} too (one connection seen through several objects). */
     public void alias(Object key, Evidence ev) {
-        table.alias(key, ev);
+        if (!memory.keep(key, ev)) {
+            table.alias(key, ev);
+        }
     }
 
     /**
@@ -450,7 +496,7 @@ public final class Tracker implements java.util.function.LongSupplier {
      * before any local close; otherwise the failure waits on this thread for the engine it closes next.
      */
     public void channelFailed(Object channel, Throwable thrown) {
-        Evidence owner = table.get(channel);
+        Evidence owner = find(channel);
         if (owner != null && owner.linked && !owner.layered) {
             // the engine's own transport: the failure ends it now (its close later is the echo)
             if (owner.started) {
@@ -517,7 +563,7 @@ public final class Tracker implements java.util.function.LongSupplier {
     public Evidence channelWrites(Object channel, Object src) {
         Evidence ev = links.owner(src);
         if (ev != null && !ev.linked && !ev.layered) {
-            table.alias(channel, ev);
+            alias(channel, ev);
             ev.linked = true;
         }
         return ev;
@@ -525,7 +571,7 @@ public final class Tracker implements java.util.function.LongSupplier {
 
     /** A read on a channel returned -1: the engine linked to it has its peer's EOF (decided when it ends). */
     public void channelEof(Object channel) {
-        Evidence ev = table.get(channel);
+        Evidence ev = find(channel);
         if (ev != null && ev.linked && !ev.layered && ev.transportEofNanos == 0) {
             ev.transportEofNanos = System.nanoTime();
         }
@@ -550,9 +596,12 @@ public final class Tracker implements java.util.function.LongSupplier {
         return true;
     }
 
-    /** A linked channel closes: an EOF read before decides its engine; otherwise TLS was closed below. */
-    public void channelClosing(Object channel) {
-        Evidence ev = table.get(channel);
+    /**
+     * A linked channel closes: an EOF read before decides its engine; otherwise TLS was closed below.
+     * {@code remembered}: what the channel remembers, if its hook could pass it.
+     */
+    public void channelClosing(Object channel, Object remembered) {
+        Evidence ev = remembered instanceof Evidence ? (Evidence) remembered : find(channel);
         if (ev == null || !ev.linked || ev.layered) {
             return;
         }

@@ -154,10 +154,11 @@ class AgentBehaviourIT {
     }
 
     /**
-     * Another agent retransforms the JDK's engine class after the agent wove it with the field where an
-     * engine remembers its connection: a retransformation may not add or remove a field, so the agent
-     * weaves the class again with the fields it was defined with. The other agent's retransformation
-     * succeeds, the class keeps its fields, and the connections before and after it are recorded alike.
+     * Another agent retransforms the JDK's engine, socket and channel classes after the agent wove them with
+     * the field where each remembers its connection: a retransformation may not add or remove a field, so
+     * the agent weaves each class again with the fields it was defined with. The other agent's
+     * retransformations succeed, each class keeps its fields (the agent's among them), and the connections
+     * before and after are recorded alike.
      */
     @ParameterizedTest
     @MethodSource("jdks")
@@ -176,9 +177,16 @@ class AgentBehaviourIT {
                 "-javaagent:" + other), main, List.of(), 120);
         assertEquals(0, run.exit(), run.stdout() + run.stderr());
         assertTrue(run.stdout().contains("retransformed"), run.stdout());
-        java.util.regex.Matcher fields = java.util.regex.Pattern.compile("engine fields (\\d+) (\\d+)").matcher(run.stdout());
-        assertTrue(fields.find(), run.stdout());
-        assertEquals(fields.group(1), fields.group(2), run.stdout());
+        // each class kept its fields, the agent's among them: the engine, the socket and the channel remember
+        java.util.regex.Matcher fields = java.util.regex.Pattern.compile("fields (\\S+) (\\d+) (\\d+) remembers (\\w+)")
+                .matcher(run.stdout());
+        int classes = 0;
+        while (fields.find()) {
+            classes++;
+            assertEquals(fields.group(2), fields.group(3), run.stdout());
+            assertEquals("true", fields.group(4), run.stdout());
+        }
+        assertEquals(3, classes, run.stdout());
         assertFalse(run.stderr().contains("cannot instrument"), run.stderr());
         List<String> records = run.agentLines().stream().filter(l -> l.startsWith("tls-autopsy: connectionId=")).toList();
         assertEquals(4, records.size(), run.stderr());

@@ -83,28 +83,79 @@ final class JsseAccess {
     }
 
     /**
-     * The field the weaver added to {@code SSLEngineImpl} for its connection's evidence, when the JVM
-     * defined that class with the agent present; null after an attach (or if the class was loaded first).
-     * Bound on first use after the grant, like {@link Fields}.
+     * The field the weaver added, for its connection's evidence, to {@code SSLEngineImpl}, {@code SSLSocketImpl}
+     * and {@code sun.nio.ch.SocketChannelImpl}, where the JVM defined the class with the agent present; a
+     * handle is null after an attach (or if the class was loaded first). Bound on first use after the grant,
+     * like {@link Fields}: {@code java.base} opens nothing, and the JSSE lookup reaches the channel's package
+     * because it is in the same module.
      */
     private static final class Remembered {
-        static final VarHandle ENGINE = bind();
+        static final VarHandle ENGINE = bind(Fields.ENGINE);
+        static final VarHandle SOCKET = bind(Fields.SOCKET);
 
-        private static VarHandle bind() {
+        static VarHandle bind(Class<?> owner) {
             try {
-                return MethodHandles.privateLookupIn(Fields.ENGINE, granted)
-                        .findVarHandle(Fields.ENGINE, dev.tlsautopsy.instrument.Value.REMEMBERED_FIELD, Object.class);
+                return owner == null ? null : MethodHandles.privateLookupIn(owner, granted)
+                        .findVarHandle(owner, dev.tlsautopsy.instrument.Value.REMEMBERED_FIELD, Object.class);
             } catch (Throwable noField) {
                 return null;    // the connection table finds the evidence on every call
             }
         }
     }
 
-    /** Makes a JDK engine remember {@code evidence}, where it can (its class was woven when defined). */
-    void remember(Object engine, Object evidence) {
-        if (bound() && engine.getClass() == Fields.ENGINE && Remembered.ENGINE != null) {
-            Remembered.ENGINE.setRelease(engine, evidence);
+    /** The channel's, bound when a channel is first asked about (so that binding never loads its class). */
+    private static final class RememberedChannel {
+        static final Class<?> TYPE = type();
+        static final VarHandle FIELD = Remembered.bind(TYPE);
+
+        private static Class<?> type() {
+            try {
+                return Class.forName("sun.nio.ch.SocketChannelImpl", false, null);
+            } catch (Throwable absent) {
+                return null;
+            }
         }
+    }
+
+    /** What a JDK engine, socket or channel remembers (null if nothing, or if it cannot remember). */
+    static Object recall(Object key) {
+        if (key == null || !bound()) {
+            return null;
+        }
+        // each handle a constant, so that every read is a plain field load
+        Class<?> type = key.getClass();
+        if (type == Fields.ENGINE) {
+            return Remembered.ENGINE == null ? null : Remembered.ENGINE.getAcquire(key);
+        } else if (type == Fields.SOCKET) {
+            return Remembered.SOCKET == null ? null : Remembered.SOCKET.getAcquire(key);
+        } else if (key instanceof java.nio.channels.SocketChannel && type == RememberedChannel.TYPE) {
+            return RememberedChannel.FIELD == null ? null : RememberedChannel.FIELD.getAcquire(key);
+        }
+        return null;
+    }
+
+    /**
+     * Makes a JDK engine, socket or channel remember {@code evidence}, unless it remembers one already (the
+     * first link wins, as in the connection table). False when it cannot remember at all.
+     */
+    static boolean keep(Object key, Object evidence) {
+        if (key == null || !bound()) {
+            return false;
+        }
+        // a failed compare-and-set means one was remembered first, which stays
+        Class<?> type = key.getClass();
+        if (type == Fields.ENGINE && Remembered.ENGINE != null) {
+            Remembered.ENGINE.compareAndSet(key, null, evidence);
+            return true;
+        } else if (type == Fields.SOCKET && Remembered.SOCKET != null) {
+            Remembered.SOCKET.compareAndSet(key, null, evidence);
+            return true;
+        } else if (key instanceof java.nio.channels.SocketChannel && type == RememberedChannel.TYPE
+                && RememberedChannel.FIELD != null) {
+            RememberedChannel.FIELD.compareAndSet(key, null, evidence);
+            return true;
+        }
+        return false;
     }
 
     /** The JSSE lookup, one per JVM (the JDK's classes are), handed over once. */

@@ -42,6 +42,18 @@ final class JsseReading {
         this.tracker = tracker;
         this.owner = owner;
         this.jsse = jsse;
+        // the JDK's engines, sockets and channels remember their connection where the weaver gave them the field
+        tracker.remembering(new Tracker.Memory() {
+            @Override
+            public Object recall(Object key) {
+                return JsseAccess.recall(key);
+            }
+
+            @Override
+            public boolean keep(Object key, Evidence ev) {
+                return JsseAccess.keep(key, ev);
+            }
+        });
     }
 
     private Evidence evidence(Object transport, boolean born) {
@@ -237,8 +249,8 @@ final class JsseReading {
         tracker.channelEof(channel);
     }
 
-    void channelClosing(Object channel) {
-        tracker.channelClosing(channel);
+    void channelClosing(Object channel, Object remembered) {
+        tracker.channelClosing(channel, remembered);
     }
 
     // ---------------------------------------------------------------- application calls
@@ -260,16 +272,14 @@ final class JsseReading {
     }
 
     /**
-     * {@code remembered}: the evidence the engine remembers (wrap and unwrap, where the JVM defined it with
-     * the agent present), or null; once it is found by the engine's identity, the engine remembers it.
+     * {@code remembered}: the evidence the engine or socket remembers (passed by the hooks that ask for it,
+     * where the JVM defined the class with the agent present), or null; once it is found by the transport's
+     * identity, the transport remembers it (see {@link Tracker.Memory}).
      */
     Evidence callEnter(Object transport, int call, Object remembered) {
         Evidence ev = remembered instanceof Evidence ? (Evidence) remembered : evidence(transport, false);
         if (ev == null) {
             return null;
-        }
-        if (remembered == null && (call == JsseStack.ENGINE_WRAP || call == JsseStack.ENGINE_UNWRAP)) {
-            jsse.remember(transport, ev);
         }
         // a channel failure belongs to the engine this thread closes next, decided or not: never keep it.
         // A layered connection's event loop serves many channels: there the failure is matched by channel

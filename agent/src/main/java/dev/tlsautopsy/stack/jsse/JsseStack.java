@@ -81,8 +81,10 @@ public final class JsseStack implements Stack, Owner {
         // readFully(int) tell a record boundary from the middle of a record
         TypeHooks socket = hooks.type("sun.security.ssl.SSLSocketImpl");
         socket.method(SOCKET_EOF, "handleEOF", 1).grantsLookup().enter(self());
-        socket.method(SOCKET_HANDSHAKE, "startHandshake", "()V").enter(self()).exit();
-        socket.method(SOCKET_CLOSE, "close", "()V").grantsLookup().enter(self()).exit();
+        // the socket remembers its connection's evidence (as the engine does), which its calls would
+        // otherwise look up, at a cache miss or two each in a connection's short life
+        socket.method(SOCKET_HANDSHAKE, "startHandshake", "()V").enter(self(), remembered()).exit();
+        socket.method(SOCKET_CLOSE, "close", "()V").grantsLookup().enter(self(), remembered()).exit();
         socket.method(SOCKET_SHUTDOWN_OUTPUT, "shutdownOutput", "()V").enter(self()).exit();
         hooks.type("sun.security.ssl.SSLSocketImpl$AppInputStream").method(SOCKET_READ, "read", "([BII)I")
                 .grantsLookup().enter(field("this$0")).exit(returned());
@@ -115,7 +117,9 @@ public final class JsseStack implements Stack, Owner {
         channel.methods(CHANNEL_READ, Methods.named("read")).withoutStartWait().exit(self(), returned());
         channel.methods(CHANNEL_WRITE, Methods.named("write")).withoutStartWait().enter(self(), arg(0)).exitOnThrow(self());
         channel.methods(CHANNEL_FAILURE, Methods.named("blockingRead", "blockingWriteFully")).exitOnThrow(self());
-        channel.method(CHANNEL_CLOSE, "implCloseSelectableChannel", "()V").withoutStartWait().enter(self());
+        // a linked channel remembers its engine's evidence instead of being another name in the table
+        channel.method(CHANNEL_CLOSE, "implCloseSelectableChannel", "()V").withoutStartWait()
+                .enter(self(), remembered());
     }
 
     @Override
@@ -150,7 +154,7 @@ public final class JsseStack implements Stack, Owner {
             case ALERT_SENT_BY_ENGINE: return n != 0 || m != 0 ? null : reading.alertEncoding();
             case SOCKET_EOF: reading.peerEof(a); return null;
             case CHANNEL_WRITE: reading.channelWrites(a, b); return null;
-            case CHANNEL_CLOSE: reading.channelClosing(a); return null;
+            case CHANNEL_CLOSE: reading.channelClosing(a, b); return null;
             default: return reading.callEnter(a, hook, b);
         }
     }

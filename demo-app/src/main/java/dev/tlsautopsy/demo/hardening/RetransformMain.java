@@ -10,8 +10,9 @@ import java.nio.ByteBuffer;
  * {@code -javaagent:<tls-autopsy> -javaagent:<a jar whose Premain-Class is this class>}. One in-memory
  * connection moves 64 KiB and closes; then the other agent retransforms {@code SSLEngineImpl}; then a second
  * connection does the same. A retransformation may not add or remove a field, so tls-autopsy must weave
- * the class with the fields it was defined with. Prints {@code engine fields <before> <after>} and
- * {@code retransformed}; exits 1 if the retransformation failed.
+ * the class with the fields it was defined with. The same for the socket and channel classes, which also take
+ * the agent's field. Prints {@code fields <class> <before> <after> remembers <true|false>} for each and
+ * {@code retransformed}; exits 1 if a retransformation failed.
  */
 public final class RetransformMain {
 
@@ -28,15 +29,20 @@ public final class RetransformMain {
     public static void main(String[] args) throws Exception {
         TlsContexts tls = new TlsContexts();
         connection(tls);
-        Class<?> engine = Class.forName("sun.security.ssl.SSLEngineImpl");
-        int before = engine.getDeclaredFields().length;
-        try {
-            instrumentation.retransformClasses(engine);
-        } catch (Throwable t) {
-            System.out.println("retransformation failed: " + t);
-            System.exit(1);
+        // the classes that remember their connection in the field the agent adds where the JVM defines them
+        for (String name : new String[] {"sun.security.ssl.SSLEngineImpl", "sun.security.ssl.SSLSocketImpl",
+            "sun.nio.ch.SocketChannelImpl"}) {
+            Class<?> c = Class.forName(name);
+            int before = c.getDeclaredFields().length;
+            try {
+                instrumentation.retransformClasses(c);
+            } catch (Throwable t) {
+                System.out.println("retransformation failed: " + t);
+                System.exit(1);
+            }
+            System.out.println("fields " + name + " " + before + " " + c.getDeclaredFields().length + " remembers "
+                    + java.util.Arrays.stream(c.getDeclaredFields()).anyMatch(f -> f.getName().equals("tlsautopsy$remembered")));
         }
-        System.out.println("engine fields " + before + " " + engine.getDeclaredFields().length);
         connection(tls);
         System.out.println("retransformed");
     }
