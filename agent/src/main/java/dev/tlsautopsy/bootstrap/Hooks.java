@@ -111,6 +111,17 @@ public final class Hooks {
     }
 
     /**
+     * {@link #exit} at a return whose value the stack cares about only when negative (a read's -1):
+     * inlined into the woven method, the common return costs a compare.
+     */
+    public static void exitIfNegative(int hook, Object token, Object a, Object b, Object c, long n, long m,
+            Throwable thrown) {
+        if (n < 0 || thrown != null) {
+            exit(hook, token, a, b, c, n, m, thrown);
+        }
+    }
+
+    /**
      * Whether the hook's stack still wants a {@code MethodHandles.Lookup} of the woven class: a stack that
      * reads private state of a JDK package that is not opened gets it from code woven into that package,
      * which opens nothing to anyone else.

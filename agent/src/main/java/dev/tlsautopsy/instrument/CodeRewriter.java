@@ -82,6 +82,17 @@ final class CodeRewriter {
         if (hook.atThrow) {
             thrown = allocate(1, TOP);
         }
+        if (hook.onlyNegative) {
+            // the filter reads n: the exit's first number must be what the method returns
+            for (Value v : hook.exit) {
+                if (Descriptors.primitive(valueType(v))) {
+                    if (v.kind != Value.Kind.RETURNED) {
+                        throw new Unsupported("the exit's first number is not the returned value");
+                    }
+                    break;
+                }
+            }
+        }
         if (hook.exit != null) {
             for (Value v : hook.exit) {
                 switch (v.kind) {
@@ -355,7 +366,9 @@ final class CodeRewriter {
         } else {
             c.op(0x01);
         }
-        c.invokestatic(HOOKS, "exit", EXIT);
+        // a return the stack cares about only when negative (a read's -1) is filtered in a call the JIT
+        // inlines: a compare of the value, no load of the agent's state
+        c.invokestatic(HOOKS, where == Where.RETURN && hook.onlyNegative ? "exitIfNegative" : "exit", EXIT);
     }
 
     /** What runs before each return: the return value (if asked for) kept aside, the exit call, back. */

@@ -221,6 +221,8 @@ public final class HookSet {
         Value[] exit;
         boolean atReturn;
         boolean atThrow;
+        /** A return calls the exit only if its first number (n, what {@link Value#returned()} gave) is negative. */
+        boolean onlyNegative;
         boolean lookup;
         boolean noStartWait;
 
@@ -251,6 +253,21 @@ public final class HookSet {
         /** Calls {@code Hooks.exit} only when the method throws: a return costs nothing. */
         public MethodHook exitOnThrow(Value... values) {
             return exit(false, true, values);
+        }
+
+        /**
+         * Calls {@code Hooks.exit} when the method throws, and at a return only if it returned a negative
+         * number (a read's -1): the first number among {@code values} must be {@link Value#returned()}.
+         */
+        public MethodHook exitOnThrowOrNegative(Value... values) {
+            for (Value v : values) {
+                if (v.kind == Value.Kind.RETURNED) {
+                    exit(true, true, values);
+                    this.onlyNegative = true;
+                    return this;
+                }
+            }
+            throw new IllegalArgumentException("a filter on the returned value needs returned() among the values");
         }
 
         /**

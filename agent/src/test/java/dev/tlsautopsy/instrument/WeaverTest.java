@@ -51,6 +51,13 @@ class WeaverTest {
             return n;
         }
 
+        public int echo(int n) {
+            if (n == 99) {
+                throw new IllegalStateException("closed");
+            }
+            return n;
+        }
+
         public long total(long a, int b, double c) {
             long sum = a + b + (long) c;
             if (sum < 0) {
@@ -280,6 +287,31 @@ class WeaverTest {
         assertEquals(4, recording.calls.size());
         assertEquals("exit 68 token [y, null, null] 0 0 -", recording.calls.get(1));
         assertTrue(recording.calls.get(3).startsWith("exit 68 token [null, null, null] 0 0 Index 3"), recording.calls.get(3));
+    }
+
+    @Test
+    void anExitForANegativeReturnIsCalledOnlyForOneOrAThrow() throws Throwable {
+        HookSet hooks = new HookSet(0, "test");
+        HookSet.TypeHooks t = hooks.type(Sample.class.getName());
+        t.method(0, "echo", 1).exitOnThrowOrNegative(self(), returned());
+        // the filter reads the exit's first number: one that is not the returned value cannot be woven
+        t.method(1, "total", 3).exitOnThrowOrNegative(arg(0), returned());
+        assertThrows(IllegalArgumentException.class, () -> t.method(2, "read", 3).exitOnThrowOrNegative(self()));
+        List<String> problems = new ArrayList<>();
+        Class<?> c = weave(hooks, problems);
+        assertEquals(1, problems.size(), problems.toString());
+        assertTrue(problems.get(0).contains("first number is not the returned value"), problems.toString());
+
+        Object s = c.getConstructor(String.class).newInstance("n");
+        assertEquals(5, call(s, c, "echo", 5));
+        assertEquals(0, call(s, c, "echo", 0));
+        assertEquals(List.of(), recording.calls);
+        assertEquals(-1, call(s, c, "echo", -1));
+        IllegalStateException closed = assertThrows(IllegalStateException.class, () -> call(s, c, "echo", 99));
+        assertEquals("closed", closed.getMessage());
+        assertEquals(List.of("exit 0 null [sample:n, null, null] -1 0 -", "exit 0 null [sample:n, null, null] 0 0 closed"),
+                recording.calls);
+        assertEquals(3L, call(s, c, "total", 1L, 1, 1.0));
     }
 
     @Test

@@ -114,7 +114,8 @@ public final class JsseStack implements Stack, Owner {
         // close are then the connection's
         TypeHooks channel = hooks.type("sun.nio.ch.SocketChannelImpl");
         // every NIO application calls these: they never wait for the agent's start
-        channel.methods(CHANNEL_READ, Methods.named("read")).withoutStartWait().exit(self(), returned());
+        channel.methods(CHANNEL_READ, Methods.named("read")).withoutStartWait()
+                .exitOnThrowOrNegative(self(), returned());
         channel.methods(CHANNEL_WRITE, Methods.named("write")).withoutStartWait().enter(self(), arg(0)).exitOnThrow(self());
         channel.methods(CHANNEL_FAILURE, Methods.named("blockingRead", "blockingWriteFully")).exitOnThrow(self());
         // a linked channel remembers its engine's evidence instead of being another name in the table
