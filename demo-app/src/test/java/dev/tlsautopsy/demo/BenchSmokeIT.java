@@ -38,6 +38,31 @@ class BenchSmokeIT {
     }
 
     /**
+     * Churn in paired turns: two live JVMs, one warming up after the other, each turn cut into slices the
+     * two run in alternation; one line with both sides' CPU per connection, the ratio, its interval and
+     * the target, and (with {@code -Dbench.turns=true}) each turn's figures.
+     */
+    @org.junit.jupiter.api.Test
+    void churnIsComparedInSlicedTurns(@TempDir Path dir) throws Exception {
+        String jdk = Forked.jdks().get(0);
+        Forked.Run run = Forked.java(jdk, dir, List.of("-Dbench.turns=true"), "dev.tlsautopsy.demo.bench.Bench",
+                List.of("--quick", "--only", "churn SSLEngine", "--agent", Forked.AGENT.toString(), "--jdk", jdk), 300);
+        assertEquals(0, run.exit(), run.stderr());
+        String line = run.stdout().lines().filter(l -> l.startsWith("churn SSLEngine")).findFirst().orElse("");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "churn SSLEngine \\(CPU us/connection\\) +(\\d+\\.\\d) +(\\d+\\.\\d) +(\\d\\.\\d{3})  (\\d\\.\\d{3})\\.\\.(\\d\\.\\d{3}) +>= 0\\.990 +(met|MISSED)")
+                .matcher(line);
+        assertTrue(m.matches(), run.stdout());
+        double ratio = Double.parseDouble(m.group(3));
+        assertTrue(Double.parseDouble(m.group(4)) <= ratio && ratio <= Double.parseDouble(m.group(5)), line);
+        assertEquals(ratio >= 0.99, "met".equals(m.group(6)), line);
+        // --quick: one pair, two turns
+        assertEquals(2, run.stderr().lines().filter(l -> l.matches("  pair 0 turn [01]: without \\d+ with \\d+ ratio \\d\\.\\d{3}")).count(),
+                run.stderr());
+        assertTrue(!run.stderr().contains("pair 1"), run.stderr());
+    }
+
+    /**
      * A start-up figure, followed by the floors an agent that does nothing sets, without and with a
      * transformer, measured in the same rounds (one start each way), and the agent's cost beyond the first.
      */

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * java -cp demo-app/target/tls-autopsy-demo.jar dev.tlsautopsy.demo.bench.Bench [--quick] [--pairs K]
  *      [--rounds TURNS] [--starts N] [--agent agent/target/tls-autopsy-agent.jar] [--jdk JAVA_HOME]...
- *      [--finished N] [--only churn|bulk|first|attach|heap] [--floor] [--connections N]
+ *      [--finished N] [--only churn|bulk|first|attach|heap] [--floor] [--connections N] [--slice N]
  *      (--only takes a workload's name too: "first handshake", "churn Netty"; start-up runs on every --jdk,
  *      throughput, attach and heap on the first)
  * </pre>
@@ -47,8 +47,10 @@ public final class Bench {
     /** Fresh JVMs each way for the start-up workloads. */
     private int starts = 30;
     private int finished = 1_000_000;
-    /** Connections a churn round makes. */
+    /** Connections a churn turn makes in each JVM of a pair. */
     private int connections = 200;
+    /** Connections in a slice of a churn turn, the two JVMs alternating slice by slice. */
+    private int slice = 20;
     private String only = "";
     /** Also measure the start-up an agent that does nothing costs: the floor of {@code -javaagent} itself. */
     private boolean floor;
@@ -70,6 +72,7 @@ public final class Bench {
                 case "--only": b.only = args[++i]; break;
                 case "--floor": b.floor = true; break;
                 case "--connections": b.connections = Integer.parseInt(args[++i]); break;
+                case "--slice": b.slice = Integer.parseInt(args[++i]); break;
                 default:
                     System.err.println("bench: unknown argument " + args[i]);
                     System.exit(2);
@@ -87,6 +90,12 @@ public final class Bench {
             b.rounds = 2;
             b.starts = 2;
             b.finished = 20_000;
+            b.connections = 30;
+            b.slice = 15;
+        }
+        if (b.slice < 1 || b.connections % b.slice != 0) {
+            System.err.println("bench: --connections " + b.connections + " is not a whole number of --slice " + b.slice);
+            System.exit(2);
         }
         b.run();
     }
@@ -101,18 +110,20 @@ public final class Bench {
                 version(jdk), Runtime.getRuntime().availableProcessors(), agent, pairs, rounds, starts);
         System.out.printf(Locale.ROOT, "%-50s %12s %12s %9s  %-17s %-10s%n", "workload", "without", "with", "result",
                 "95% interval", "target");
-        int churn = quick ? 30 : connections;
+        int churn = connections;
         for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty"}) {
             if (selected("churn " + api)) {
-                ratio("churn " + api + " (CPU us/connection)", jdk, List.of("churn", api, Integer.toString(churn)),
-                        "churn-" + api, 0.99);
+                // the child's warm-up: 8 turns' worth (CPU per connection settles after about 1,200)
+                ratio("churn " + api + " (CPU us/connection)", jdk,
+                        List.of("churn", api, Integer.toString(slice), "0", Integer.toString(8 * churn)),
+                        "churn-" + api, 0.99, churn / slice);
             }
         }
         if (selected("bulk")) {
             // 1 GiB a turn, as SPEC section 9 names it; a shorter round's CPU time is too few of the
             // operating system's 10 ms ticks to compare at 0.5 %
-            ratio("bulk SSLEngine, 1 GiB a turn (CPU us/MiB)", jdk, List.of("bulk", Integer.toString(quick ? 16 : 1024)),
-                    "bulk", 0.995);
+            ratio("bulk SSLEngine, 1 GiB a turn (CPU us/MiB)", jdk,
+                    List.of("bulk", Integer.toString(quick ? 16 : 1024), "0"), "bulk", 0.995, 1);
         }
         if (selected("first")) {
             Path empty = floor ? emptyAgent() : null;
@@ -160,24 +171,32 @@ public final class Bench {
      * CPU per unit of work without the agent over CPU per unit with it (1.0: no cost), in paired turns: each
      * of {@link #pairs} pairs is two JVMs alive at once, one with the agent, and they run a round each in
      * turn ({@link #rounds} turns, the first mover alternating), so that what drifts on the machine drifts
-     * for both. Each turn gives one ratio; the figure is their median, its interval a bootstrap over pairs,
-     * then turns (a JVM's JIT decisions persist across its turns).
+     * for both. A turn is cut into {@code slices} rounds each way, the JVMs alternating round by round and
+     * the first mover too, so that the machine's drift within a turn cancels as well (one JVM's rounds of
+     * 1,000 connections vary by +-10 % from one to the next; turns of 1,000 connections read with a spread
+     * of 7 % uncut, 4 % in slices of 100 and 2 % in slices of 20). Each turn gives one ratio; the figure is their
+     * median, its interval a bootstrap over pairs, then turns (a JVM's JIT decisions persist across its turns).
      */
-    private void ratio(String name, String jdk, List<String> args, String result, double target) throws Exception {
+    private void ratio(String name, String jdk, List<String> turns, String result, double target, int slices)
+            throws Exception {
         List<List<Double>> ratios = new ArrayList<>();
         List<Double> without = new ArrayList<>();
         List<Double> with = new ArrayList<>();
-        List<String> turns = new ArrayList<>(args);
-        turns.add("0");
         for (int p = 0; p < pairs; p++) {
             List<Double> pair = new ArrayList<>();
-            try (Child plain = new Child(jdk, false, turns); Child agentOn = new Child(jdk, true, turns)) {
+            // one JVM warms up, then the other: warming up side by side, the second's warm-up ran into the
+            // first's first round (the first turns read 0.79-0.90 in every pair)
+            try (Child plain = new Child(jdk, false, turns).warm(); Child agentOn = new Child(jdk, true, turns).warm()) {
                 for (int t = 0; t < rounds; t++) {
-                    boolean agentFirst = (p + t) % 2 == 1;
-                    double a = (agentFirst ? agentOn : plain).turn(result);
-                    double b = (agentFirst ? plain : agentOn).turn(result);
-                    double wo = agentFirst ? b : a;
-                    double wi = agentFirst ? a : b;
+                    double wo = 0;
+                    double wi = 0;
+                    for (int k = 0; k < slices; k++) {
+                        boolean agentFirst = (p + t + k) % 2 == 1;
+                        double a = (agentFirst ? agentOn : plain).turn(result);
+                        double b = (agentFirst ? plain : agentOn).turn(result);
+                        wo += (agentFirst ? b : a) / slices;
+                        wi += (agentFirst ? a : b) / slices;
+                    }
                     without.add(wo);
                     with.add(wi);
                     pair.add(wo / wi);
@@ -219,9 +238,27 @@ public final class Bench {
             in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         }
 
+        private boolean ready;
+
+        /** Waits until the child has warmed up and waits for its first round. */
+        Child warm() throws IOException {
+            try {
+                await("turn ready");
+            } catch (IOException | RuntimeException e) {
+                process.destroyForcibly();
+                Files.deleteIfExists(err);
+                throw e;
+            }
+            ready = true;
+            return this;
+        }
+
         /** One round: the CPU nanoseconds per unit it reports. */
         double turn(String result) throws IOException {
-            await("turn ready");
+            if (!ready) {
+                await("turn ready");
+            }
+            ready = false;
             process.getOutputStream().write("go\n".getBytes(StandardCharsets.US_ASCII));
             process.getOutputStream().flush();
             String[] f = await("round " + result + " ").split(" ");

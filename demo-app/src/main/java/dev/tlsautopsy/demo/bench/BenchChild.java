@@ -17,8 +17,9 @@ import java.util.concurrent.TimeUnit;
  * line {@code result <name> <value> <unit>}.
  *
  * <pre>
- * churn API N [R]    N connections one after another: TLS 1.3 handshake, 1 KiB each way, clean close;
- *                    after a warm-up, R measured rounds, each printing {@code round churn-API <CPU ns per connection>}
+ * churn API N [R [W]] N connections one after another: TLS 1.3 handshake, 1 KiB each way, clean close;
+ *                    after a warm-up of W connections (default: N; 8 N in paired turns), R measured rounds,
+ *                    each printing {@code round churn-API <CPU ns per connection>}
  * echo API N        one connection, N echoes of 1 KiB after N of warm-up; prints
  *                    {@code result echo-API <bytes the application's threads allocated per echo>}, the least
  *                    of four windows of N/4
@@ -41,7 +42,10 @@ public final class BenchChild {
         TlsContexts tls = new TlsContexts();
         switch (args[0]) {
             case "churn":
-                churn(tls, Env.Api.valueOf(args[1]), Integer.parseInt(args[2]), args.length > 3 ? Integer.parseInt(args[3]) : 1);
+                int n = Integer.parseInt(args[2]);
+                int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+                int warm = args.length > 4 ? Integer.parseInt(args[4]) : rounds == 0 ? 8 * n : Math.max(50, n);
+                churn(tls, Env.Api.valueOf(args[1]), n, rounds, warm);
                 break;
             case "echo":
                 echo(tls, Env.Api.valueOf(args[1]), Integer.parseInt(args[2]));
@@ -124,11 +128,11 @@ public final class BenchChild {
         return STDIN.readLine() != null;
     }
 
-    private static void churn(TlsContexts tls, Env.Api api, int n, int rounds) throws Exception {
+    private static void churn(TlsContexts tls, Env.Api api, int n, int rounds, int warm) throws Exception {
         byte[] kib = new byte[1024];
         // warm-up: the JIT, the session caches and the agent's first transformations are not measured (in
         // paired turns CPU per connection settles after about 1,200 connections: 8 rounds' worth first)
-        churnRun(tls, api, rounds == 0 ? 8 * n : Math.max(50, n), kib);
+        churnRun(tls, api, warm, kib);
         double total = 0;
         int r = 0;
         for (; another(r, rounds); r++) {
