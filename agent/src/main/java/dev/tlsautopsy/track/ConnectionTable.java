@@ -95,10 +95,6 @@ final class ConnectionTable {
      * The evidence {@code key} leads to, if a walk without the lock finds it: null may also mean that a
      * concurrent resize or removal hid it.
      */
-    Evidence found(Object key) {
-        return key == null ? null : found(key, spread(System.identityHashCode(key)));
-    }
-
     private Evidence found(Object key, int h) {
         Node[] lockFree = buckets[h & (STRIPES - 1)];
         for (Node n = lockFree[(h >>> 6) & (lockFree.length - 1)]; n != null; n = n.next) {
@@ -164,6 +160,11 @@ final class ConnectionTable {
         return b;
     }
 
+    /** Takes {@code key}'s entry out if it leads to {@code evidence}. */
+    void remove(Object key, Evidence evidence) {
+        unlink(spread(System.identityHashCode(key)), null, key, evidence);
+    }
+
     /** Blocks until a connection object has been collected; returns its evidence after unlinking it. */
     Evidence awaitCollected() throws InterruptedException {
         Node node = (Node) queue.remove();
@@ -172,13 +173,18 @@ final class ConnectionTable {
     }
 
     private void unlink(Node node) {
-        Stripe s = stripes[node.hash & (STRIPES - 1)];
+        unlink(node.hash, node, null, null);
+    }
+
+    /** Unlinks {@code node}, or (null) the node of {@code key} that leads to {@code evidence}. */
+    private void unlink(int h, Node node, Object key, Evidence evidence) {
+        Stripe s = stripes[h & (STRIPES - 1)];
         synchronized (s) {
-            Node[] b = buckets[node.hash & (STRIPES - 1)];
-            int i = (node.hash >>> 6) & (b.length - 1);
+            Node[] b = buckets[h & (STRIPES - 1)];
+            int i = (h >>> 6) & (b.length - 1);
             Node prev = null;
             for (Node n = b[i]; n != null; prev = n, n = n.next) {
-                if (n == node) {
+                if (node != null ? n == node : n.hash == h && n.evidence == evidence && n.refersTo(key)) {
                     if (prev == null) {
                         b[i] = n.next;
                     } else {

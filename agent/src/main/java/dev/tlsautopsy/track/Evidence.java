@@ -107,6 +107,8 @@ public final class Evidence {
     String appSaw;
     String exception;
     boolean emitted;
+    /** Its object's entry has left the connection table (see {@link Tracker#leaveTable}). */
+    volatile boolean leftTable;
     /** What the publisher asked to keep from the start to the ending (a JFR event). */
     Object publisherToken;
 

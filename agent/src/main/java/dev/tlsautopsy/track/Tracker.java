@@ -130,13 +130,14 @@ public final class Tracker implements java.util.function.LongSupplier {
         if (kept instanceof Evidence || key == null) {
             return (Evidence) kept;
         }
-        Evidence found = table.found(key);
-        if (found == null && !born && untracked.get() > 0) {
+        // both walk the chain without the lock first: a new connection's key is looked for once, not twice
+        Evidence found;
+        if (!born && untracked.get() > 0) {
             found = table.get(key);
             if (found == null) {
                 return null;
             }
-        } else if (found == null) {
+        } else {
             found = table.getOrCreate(key, owner, api);
             if (found == null) {
                 atLimit(false);
@@ -145,6 +146,20 @@ public final class Tracker implements java.util.function.LongSupplier {
         }
         m.keep(key, found);
         return found;
+    }
+
+    /**
+     * A connection whose record is out leaves the table if {@code key}, its object there, remembers it: then
+     * nothing is left for the table to do (no later hook needs it, no collection of the object needs
+     * noticing), and its entry would otherwise stay reachable until the reaper unlinks it after the object
+     * is collected, making the collector copy the entry and the evidence and process its reference.
+     */
+    public void leaveTable(Object key, Evidence ev) {
+        if (!ev.emitted || ev.leftTable || key == null || memory.recall(key) != ev) {
+            return;
+        }
+        ev.leftTable = true;
+        table.remove(key, ev);
     }
 
     /** A connection that began was refused at the tracking limit: it is counted as not recorded. */

@@ -72,4 +72,33 @@ class TrackerMemoryTest {
         tracker.alias(plain, ev);
         assertSame(ev, tracker.find(plain));
     }
+
+    @Test
+    void aConnectionWhoseRecordIsOutLeavesTheTableIfItsObjectRemembersIt() {
+        tracker.remembering(memory);
+        Remembering engine = new Remembering();
+        Evidence ev = tracker.track(engine, null, "SSLEngine", true);
+        tracker.leaveTable(engine, ev);
+        engine.field = null;
+        assertSame(ev, tracker.find(engine), "not before its record is out");
+
+        engine.field = ev;
+        ev.emitted = true;
+        tracker.leaveTable(new Remembering(), ev);
+        engine.field = null;
+        assertSame(ev, tracker.find(engine), "only through the object that remembers it");
+
+        engine.field = ev;
+        tracker.leaveTable(engine, ev);
+        assertSame(ev, tracker.find(engine), "its object still leads to it");
+        engine.field = null;
+        assertSame(null, tracker.find(engine), "the table no longer does");
+
+        // an object that cannot remember stays in the table: nothing else would lead a late hook to it
+        Object plain = new Object();
+        Evidence other = tracker.track(plain, null, "SSLEngine", true);
+        other.emitted = true;
+        tracker.leaveTable(plain, other);
+        assertSame(other, tracker.find(plain));
+    }
 }

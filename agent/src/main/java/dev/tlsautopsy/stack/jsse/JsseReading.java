@@ -329,6 +329,13 @@ final class JsseReading {
         return t.getClass().getName().equals("java.lang.ref.Finalizer$FinalizerThread");
     }
 
+    /** A connection whose record went out in a call on {@code transport} leaves the table, see {@link Tracker#leaveTable}. */
+    void leaveTable(Object transport, Evidence ev) {
+        if (ev != null && transport != null && ev.emitted()) {
+            tracker.leaveTable(transport, ev);
+        }
+    }
+
     void callExit(Evidence ev, int call, long result, Throwable thrown) {
         if (!ev.started() || call == JsseStack.ENGINE_TASK) {
             // a delegated task's decision is shown to the application by its next wrap or unwrap

@@ -84,7 +84,7 @@ public final class JsseStack implements Stack, Owner {
         // the socket remembers its connection's evidence (as the engine does), which its calls would
         // otherwise look up, at a cache miss or two each in a connection's short life
         socket.method(SOCKET_HANDSHAKE, "startHandshake", "()V").enter(self(), remembered()).exit();
-        socket.method(SOCKET_CLOSE, "close", "()V").grantsLookup().enter(self(), remembered()).exit();
+        socket.method(SOCKET_CLOSE, "close", "()V").grantsLookup().enter(self(), remembered()).exit(self());
         socket.method(SOCKET_SHUTDOWN_OUTPUT, "shutdownOutput", "()V").enter(self()).exit();
         hooks.type("sun.security.ssl.SSLSocketImpl$AppInputStream").method(SOCKET_READ, "read", "([BII)I")
                 .grantsLookup().enter(field("this$0")).exit(returned());
@@ -101,8 +101,8 @@ public final class JsseStack implements Stack, Owner {
                 .exit(self(), returned(), arg(3), arg(4));
         engine.method(ENGINE_UNWRAP, "unwrap", 6).grantsLookup().enter(self(), remembered())
                 .exit(self(), returned(), arg(0), arg(1), arg(2));
-        engine.method(ENGINE_CLOSE_INBOUND, "closeInbound", "()V").enter(self()).exit();
-        engine.method(ENGINE_CLOSE_OUTBOUND, "closeOutbound", "()V").grantsLookup().enter(self()).exit();
+        engine.method(ENGINE_CLOSE_INBOUND, "closeInbound", "()V").enter(self()).exit(self());
+        engine.method(ENGINE_CLOSE_OUTBOUND, "closeOutbound", "()V").grantsLookup().enter(self()).exit(self());
         engine.method(ENGINE_BEGIN_HANDSHAKE, "beginHandshake", "()V").enter(self()).exit();
         // certificate checks fail in a delegated task, outside any wrap or unwrap
         hooks.type("sun.security.ssl.SSLEngineImpl$DelegatedTask").method(ENGINE_TASK, "run", "()V")
@@ -200,13 +200,17 @@ public final class JsseStack implements Stack, Owner {
                 return;
             case ENGINE_WRAP:
                 reading.engineResult(a, (Evidence) token, hook, b, (ByteBuffer[]) c, (int) n, 1, thrown);
+                reading.leaveTable(a, (Evidence) token);
                 return;
             case ENGINE_UNWRAP:
                 reading.engineResult(a, (Evidence) token, hook, b, (ByteBuffer[]) c, (int) n, (int) m, thrown);
+                reading.leaveTable(a, (Evidence) token);
                 return;
             default:
                 if (token != null) {
                     reading.callExit((Evidence) token, hook, n, thrown);
+                    // a: the socket or engine when the hook names it (close)
+                    reading.leaveTable(a, (Evidence) token);
                 }
         }
     }
