@@ -53,6 +53,13 @@ public final class Stats {
     private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicLong> startedByApi =
             new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, PeerCounts> byPeer = new HashMap<>();
+    /**
+     * The peers of the client and of the server connection added last (a JVM that is both, as a proxy is,
+     * ends them in turn), and what their keys were made of: a client's peer host and port, a server's host.
+     */
+    private final PeerCounts[] lastPeer = new PeerCounts[2];
+    private final String[] lastHost = new String[2];
+    private final int[] lastPort = new int[2];
     private final ArrayDeque<Ending> recent = new ArrayDeque<>();
 
     public Stats(int maxPeers, int recentLimit) {
@@ -78,15 +85,24 @@ public final class Stats {
         }
         counts[o]++;
         if (maxPeers > 0) {
-            PeerCounts p = byPeer.get(e.peerKey());
-            if (p == null) {
-                // keep at most 4 x maxPeers candidates so that the report's top maxPeers stay right
-                if (byPeer.size() >= maxPeers * 4) {
-                    evictOnePeer();
+            // connections in a row mostly have the same peer: then its key is neither built nor hashed
+            int side = "CLIENT".equals(e.role()) ? 0 : 1;
+            PeerCounts p = lastPeer[side];
+            if (p == null || !e.peerHost().equals(lastHost[side]) || (side == 0 && e.peerPort() != lastPort[side])) {
+                String key = e.peerKey();
+                p = byPeer.get(key);
+                if (p == null) {
+                    // keep at most 4 x maxPeers candidates so that the report's top maxPeers stay right
+                    if (byPeer.size() >= maxPeers * 4) {
+                        evictOnePeer();
+                    }
+                    p = new PeerCounts(key);
+                    p.evidence = new Diagnoses.PeerEvidence(p.peer, "CLIENT".equals(e.role()));
+                    byPeer.put(p.peer, p);
                 }
-                p = new PeerCounts(e.peerKey());
-                p.evidence = new Diagnoses.PeerEvidence(p.peer, "CLIENT".equals(e.role()));
-                byPeer.put(p.peer, p);
+                lastPeer[side] = p;
+                lastHost[side] = e.peerHost();
+                lastPort[side] = e.peerPort();
             }
             p.evidence.add(e);
             p.connections++;
