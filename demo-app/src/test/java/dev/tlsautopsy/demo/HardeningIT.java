@@ -215,11 +215,12 @@ class HardeningIT {
     @ParameterizedTest
     @MethodSource("jdks")
     void atItsTrackingLimitTheAgentWarnsOnceAndCountsWhatItMissed(String jdk, @TempDir Path dir) throws Exception {
+        // the limit bounds connections tracked at once: n begun and kept, none ending before the JVM
         int n = 3000;
         Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0"),
-                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.bench.BenchChild", List.of("finished", Integer.toString(n)), 300);
+                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.bench.BenchChild", List.of("begun", Integer.toString(n)), 300);
         assertEquals(0, run.exit(), run.stderr());
-        assertTrue(run.stdout().contains("result finished-rate"), "the application ran: " + run.stdout());
+        assertTrue(run.stdout().contains("result begun " + n), "the application ran: " + run.stdout());
         List<String> warnings = warnings(run);
         assertEquals(2, warnings.size(), "one warning when the limit is hit, one count at exit: " + warnings);
         assertTrue(warnings.get(0).startsWith("tls-autopsy: 100 connections tracked, the limit"), warnings.get(0));
@@ -227,8 +228,25 @@ class HardeningIT {
                 .matcher(warnings.get(1));
         assertTrue(m.find(), warnings.get(1));
         JsonObject summary = json(dir.resolve("summary.json"));
-        assertEquals(n, summary.get("connections").getAsInt() + Integer.parseInt(m.group(1)),
-                "recorded + not recorded = every connection");
+        assertEquals(0, summary.get("connections").getAsInt(), "none ended");
+        assertEquals(100, summary.get("open").getAsInt(), "tracked up to the limit");
+        assertEquals(n, summary.get("open").getAsInt() + Integer.parseInt(m.group(1)),
+                "tracked + not recorded = every connection");
+    }
+
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void connectionsThatEndedDoNotCountTowardsTheTrackingLimit(String jdk, @TempDir Path dir) throws Exception {
+        int n = 3000;
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0"),
+                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.bench.BenchChild", List.of("finished", Integer.toString(n)), 300);
+        assertEquals(0, run.exit(), run.stderr());
+        assertTrue(run.stdout().contains("result finished-rate"), "the application ran: " + run.stdout());
+        assertEquals(List.of(), warnings(run), "one at a time, never 100 at once");
+        JsonObject summary = json(dir.resolve("summary.json"));
+        assertEquals(n, summary.get("connections").getAsInt(), "every connection recorded");
+        assertEquals(n, summary.getAsJsonObject("outcomes").get("CLEAN").getAsInt()
+                + summary.getAsJsonObject("handshakeOutcomes").get("CLEAN").getAsInt());
         assertEquals(0, summary.get("open").getAsInt());
     }
 }

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
  *                    at EOF)
  * finished N         N in-memory connections opened and closed; then the heap still in use
  * open N             N in-memory connections handshaken and kept open; then the heap in use
+ * begun N            N client connections whose hello went out, all kept (none ends before the JVM)
  * first-handshake MS milliseconds from JVM start to the first handshake, the application's TLS starting MS ms in
  * </pre>
  */
@@ -58,6 +59,9 @@ public final class BenchChild {
                 break;
             case "open":
                 open(tls, Integer.parseInt(args[1]));
+                break;
+            case "begun":
+                begun(tls, Integer.parseInt(args[1]));
                 break;
             case "abandoned":
                 abandoned(tls, Integer.parseInt(args[1]));
@@ -344,6 +348,15 @@ public final class BenchChild {
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.out.printf("result finished-rate %.0f connections/s%n", n / seconds);
         System.out.printf("result finished-heap %d bytes%n", usedHeapAfterGc());
+    }
+
+    private static void begun(TlsContexts tls, int n) throws Exception {
+        List<javax.net.ssl.SSLEngine> kept = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            kept.add(helloSent(tls));
+        }
+        System.out.printf("result begun %d connections%n", kept.size());
+        java.lang.ref.Reference.reachabilityFence(kept);
     }
 
     private static void open(TlsContexts tls, int n) throws Exception {
