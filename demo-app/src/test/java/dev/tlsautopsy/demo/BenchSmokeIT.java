@@ -42,9 +42,9 @@ class BenchSmokeIT {
      * two run in alternation; one line with both sides' CPU per connection, the ratio, its interval and
      * the target, and (with {@code -Dbench.turns=true}) each turn's figures.
      */
-    @org.junit.jupiter.api.Test
-    void churnIsComparedInSlicedTurns(@TempDir Path dir) throws Exception {
-        String jdk = Forked.jdks().get(0);
+    @ParameterizedTest
+    @MethodSource("jdks")
+    void churnIsComparedInSlicedTurns(String jdk, @TempDir Path dir) throws Exception {
         Forked.Run run = Forked.java(jdk, dir, List.of("-Dbench.turns=true"), "dev.tlsautopsy.demo.bench.Bench",
                 List.of("--quick", "--only", "churn SSLEngine", "--agent", Forked.AGENT.toString(), "--jdk", jdk), 300);
         assertEquals(0, run.exit(), run.stderr());

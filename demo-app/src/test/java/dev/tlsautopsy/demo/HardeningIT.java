@@ -217,9 +217,7 @@ class HardeningIT {
     void atItsTrackingLimitTheAgentWarnsOnceAndCountsWhatItMissed(String jdk, @TempDir Path dir) throws Exception {
         // the limit bounds connections tracked at once: n begun and kept, none ending before the JVM
         int n = 3000;
-        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0"),
-                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.bench.BenchChild", List.of("begun", Integer.toString(n)), 300);
-        assertEquals(0, run.exit(), run.stderr());
+        Forked.Run run = atLimitOf100(jdk, dir, "begun", n);
         assertTrue(run.stdout().contains("result begun " + n), "the application ran: " + run.stdout());
         List<String> warnings = warnings(run);
         assertEquals(2, warnings.size(), "one warning when the limit is hit, one count at exit: " + warnings);
@@ -238,9 +236,7 @@ class HardeningIT {
     @MethodSource("jdks")
     void connectionsThatEndedDoNotCountTowardsTheTrackingLimit(String jdk, @TempDir Path dir) throws Exception {
         int n = 3000;
-        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0"),
-                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.bench.BenchChild", List.of("finished", Integer.toString(n)), 300);
-        assertEquals(0, run.exit(), run.stderr());
+        Forked.Run run = atLimitOf100(jdk, dir, "finished", n);
         assertTrue(run.stdout().contains("result finished-rate"), "the application ran: " + run.stdout());
         assertEquals(List.of(), warnings(run), "one at a time, never 100 at once");
         JsonObject summary = json(dir.resolve("summary.json"));
@@ -248,5 +244,13 @@ class HardeningIT {
         assertEquals(n, summary.getAsJsonObject("outcomes").get("CLEAN").getAsInt()
                 + summary.getAsJsonObject("handshakeOutcomes").get("CLEAN").getAsInt());
         assertEquals(0, summary.get("open").getAsInt());
+    }
+
+    /** A bench workload of {@code n} connections under the agent, tracking at most 100 at once. */
+    private static Forked.Run atLimitOf100(String jdk, Path dir, String workload, int n) throws Exception {
+        Forked.Run run = Forked.java(jdk, dir, List.of(Forked.agentArg("summary=summary.json,interval=0"),
+                "-Dtlsautopsy.maxTracked=100"), "dev.tlsautopsy.demo.bench.BenchChild", List.of(workload, Integer.toString(n)), 300);
+        assertEquals(0, run.exit(), run.stderr());
+        return run;
     }
 }

@@ -110,13 +110,12 @@ public final class Bench {
                 version(jdk), Runtime.getRuntime().availableProcessors(), agent, pairs, rounds, starts);
         System.out.printf(Locale.ROOT, "%-50s %12s %12s %9s  %-17s %-10s%n", "workload", "without", "with", "result",
                 "95% interval", "target");
-        int churn = connections;
         for (String api : new String[] {"SSLSocket", "SSLEngine", "Netty"}) {
             if (selected("churn " + api)) {
                 // the child's warm-up: 8 turns' worth (CPU per connection settles after about 1,200)
                 ratio("churn " + api + " (CPU us/connection)", jdk,
-                        List.of("churn", api, Integer.toString(slice), "0", Integer.toString(8 * churn)),
-                        "churn-" + api, 0.99, churn / slice);
+                        List.of("churn", api, Integer.toString(slice), "0", Integer.toString(8 * connections)),
+                        "churn-" + api, 0.99, connections / slice);
             }
         }
         if (selected("bulk")) {
